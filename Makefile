@@ -1,0 +1,43 @@
+# Broadsheet: `make run` serves the site, `make test` runs every check. Both set themselves up.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test lint readme chromium clean
+
+run: $(VENV)/.installed
+	$(BIN)/broadsheet serve
+
+test: $(VENV)/.installed-test chromium lint
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check broadsheet tests scripts benchmarks
+	$(BIN)/ruff format --check broadsheet tests scripts benchmarks
+	$(BIN)/mypy
+	$(BIN)/python scripts/readme.py --check
+
+readme: $(VENV)/.installed
+	$(BIN)/python scripts/readme.py
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Broadsheet needs Python 3.11 or newer")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+# The browser tests drive Debian's Chromium (Playwright cannot download its own browser offline).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium; \
+	fi
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,130 @@
+"""The nouns every module shares: small frozen types, no I/O, no imports from the package."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    """One arXiv paper as every parser produces it (one shape for every source).
+
+    `title` and `abstract` are kept exactly as the source sent them (arXiv's hard line
+    breaks included); `metadata.display_text` normalises them for display.
+    `categories` has the primary category first and holds arXiv categories only; ACM and
+    MSC class codes live in `acm_class` / `msc_class`. `version` is None when the source
+    does not say (the arXiv listings dump, Hugging Face).
+    """
+
+    arxiv_id: str
+    title: str
+    abstract: str
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    version: int | None = None
+    comment: str | None = None
+    journal_ref: str | None = None
+    doi: str | None = None
+    license: str | None = None
+    acm_class: str | None = None
+    msc_class: str | None = None
+    submitted_at: datetime | None = None
+    updated_at: datetime | None = None
+    announced_on: date | None = None
+    code_url: str | None = None
+    project_url: str | None = None
+    withdrawn: bool = False
+
+    @property
+    def primary_category(self) -> str | None:
+        return self.categories[0] if self.categories else None
+
+    @property
+    def published(self) -> datetime:
+        """When the paper became public: v1 submission, else announcement day, else the id's month."""
+        if self.submitted_at:
+            return self.submitted_at
+        if self.announced_on:
+            return datetime.combine(self.announced_on, time(), UTC)
+        match = re.search(r"(\d{2})(\d{2})(?:\.\d+|\d{3})$", self.arxiv_id)
+        if not match:
+            return datetime(1991, 8, 1, tzinfo=UTC)
+        yy = int(match[1])
+        return datetime(2000 + yy if yy < 91 else 1900 + yy, int(match[2]), 1, tzinfo=UTC)
+
+
+_EMPTY: tuple[Any, ...] = (None, "", (), False)
+
+
+def merge(old: Paper, new: Paper) -> Paper:
+    """Combine a stored paper with an incoming record of the same id.
+
+    The newest arXiv version wins, never an older one. For the same (or an unknown)
+    version the stored record wins, so re-importing or importing a second source never
+    flips fields back and forth. Either way, fields the winner lacks are filled from the
+    other record (a DOI from the dump, a code link from Hugging Face, ...).
+    """
+    if (new.version or 0) > (old.version or 0):
+        base, other = new, old
+    else:
+        base, other = old, new
+    gaps = {
+        f.name: getattr(other, f.name)
+        for f in dataclasses.fields(Paper)
+        if getattr(base, f.name) in _EMPTY and getattr(other, f.name) not in _EMPTY
+    }
+    return dataclasses.replace(base, **gaps) if gaps else base
+
+
+@dataclass(frozen=True, slots=True)
+class DailyRecord:
+    """A paper listed on a Daily-Papers day, as an importer (Hugging Face) reports it."""
+
+    paper: Paper
+    day: date
+    added_at: datetime | None = None
+    upvotes: int = 0
+    comment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertResult:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __add__(self, other: UpsertResult) -> UpsertResult:
+        return UpsertResult(self.new + other.new, self.updated + other.updated, self.unchanged + other.unchanged)
+
+    @property
+    def total(self) -> int:
+        return self.new + self.updated + self.unchanged
+
+
+@dataclass(frozen=True, slots=True)
+class Submitter:
+    username: str
+    display_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PaperView:
+    """A stored paper with its community numbers, as pages and the API show it."""
+
+    paper: Paper
+    upvotes: int = 0
+    num_comments: int = 0
+    day: date | None = None
+    added_at: datetime | None = None
+    submitted_by: Submitter | None = None
+    submitter_comment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    view: PaperView
+    score: float

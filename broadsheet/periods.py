@@ -1,0 +1,102 @@
+"""Daily-Papers periods: a day (`2026-08-21`), an ISO week (`2026-W34`) or a month (`2026-08`).
+
+Pure functions over dates. The day a timestamp belongs to is decided in the site's time
+zone (America/New_York by default, the arXiv and Hugging Face convention).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+Kind = Literal["day", "week", "month"]
+
+
+class InvalidPeriod(ValueError):
+    """A date, week or month string that cannot be understood."""
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    kind: Kind
+    start: date
+    end: date  # inclusive
+
+    @property
+    def label(self) -> str:
+        if self.kind == "day":
+            return self.start.isoformat()
+        if self.kind == "week":
+            year, week, _ = self.start.isocalendar()
+            return f"{year}-W{week:02d}"
+        return f"{self.start:%Y-%m}"
+
+    @property
+    def title(self) -> str:
+        if self.kind == "day":
+            return f"{self.start:%A}, {self.start.day} {self.start:%B %Y}"
+        if self.kind == "week":
+            year, week, _ = self.start.isocalendar()
+            return f"Week {week}, {year} ({self.start.day} {self.start:%b} – {self.end.day} {self.end:%b})"
+        return f"{self.start:%B %Y}"
+
+    @property
+    def path(self) -> str:
+        return f"/papers/{'date' if self.kind == 'day' else self.kind}/{self.label}"
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, date) and self.start <= day <= self.end
+
+
+def parse_day(text: str) -> Period:
+    """`2026-08-21` (a full ISO datetime is accepted too, as Hugging Face's API does)."""
+    value = text.strip()
+    try:
+        if len(value) > 10:
+            return containing("day", datetime.fromisoformat(value.replace("Z", "+00:00")).date())
+        return containing("day", date.fromisoformat(value))
+    except ValueError:
+        raise InvalidPeriod(f"invalid date {text[:40]!r}: expected YYYY-MM-DD, e.g. 2026-08-21") from None
+
+
+def parse_week(text: str) -> Period:
+    match = re.fullmatch(r"(\d{4})-W(\d{2})", text.strip())
+    try:
+        if not match:
+            raise ValueError
+        return containing("week", date.fromisocalendar(int(match[1]), int(match[2]), 1))
+    except ValueError:
+        raise InvalidPeriod(f"invalid week {text[:40]!r}: expected YYYY-Www, e.g. 2026-W34") from None
+
+
+def parse_month(text: str) -> Period:
+    match = re.fullmatch(r"(\d{4})-(\d{2})", text.strip())
+    try:
+        if not match:
+            raise ValueError
+        return containing("month", date(int(match[1]), int(match[2]), 1))
+    except ValueError:
+        raise InvalidPeriod(f"invalid month {text[:40]!r}: expected YYYY-MM, e.g. 2026-08") from None
+
+
+PARSERS = {"day": parse_day, "week": parse_week, "month": parse_month}
+
+
+def containing(kind: Kind, day: date) -> Period:
+    """The period of the given kind that contains `day`."""
+    if kind == "day":
+        return Period("day", day, day)
+    if kind == "week":
+        start = day - timedelta(days=day.weekday())
+        return Period("week", start, start + timedelta(days=6))
+    last = calendar.monthrange(day.year, day.month)[1]
+    return Period("month", day.replace(day=1), day.replace(day=last))
+
+
+def local_day(moment: datetime, zone: ZoneInfo) -> date:
+    """The Daily-Papers day of an aware timestamp, in the site's time zone."""
+    return moment.astimezone(zone).date()

@@ -1,0 +1,43 @@
+"""The store: the only package that runs SQL.
+
+store = Store.open("sqlite:///data/broadsheet.db")
+store.migrate()
+store.papers.upsert([paper])          # -> UpsertResult(new=1, updated=0, unchanged=0)
+store.daily.views(period)             # -> [PaperView], most upvoted first
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from broadsheet.store.daily import Daily
+from broadsheet.store.engine import Db, make_engine, migrate, needs_migration
+from broadsheet.store.papers import Cursor, Papers
+
+__all__ = ["Cursor", "Store"]
+
+
+class Store:
+    def __init__(self, db: Db) -> None:
+        self.db = db
+        self.papers = Papers(db)
+        self.daily = Daily(db)
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        return cls(Db(make_engine(url)))
+
+    def migrate(self) -> None:
+        migrate(self.db)
+
+    def needs_migration(self) -> bool:
+        return needs_migration(self.db)
+
+    def check(self) -> None:
+        """Raise if the full-text index disagrees with the papers table (SQLite only)."""
+        if self.db.dialect == "sqlite":
+            with self.db.write() as conn:
+                conn.execute(text("INSERT INTO papers_fts(papers_fts, rank) VALUES ('integrity-check', 1)"))
+
+    def close(self) -> None:
+        self.db.engine.dispose()

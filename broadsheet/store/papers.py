@@ -1,0 +1,135 @@
+"""Papers: idempotent upserts (newest version wins), lookups, newest-first paging, keyword search."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, text, tuple_, update
+
+from broadsheet.models import Paper, PaperView, UpsertResult, merge
+from broadsheet.store.engine import Db
+from broadsheet.store.rows import paper_from_row, paper_values, view_from_row, view_select
+from broadsheet.store.schema import paper_categories, papers
+
+# bm25() weights for the FTS5 columns (title, abstract, authors): a title hit counts most.
+FTS_WEIGHTS = (5.0, 1.0, 2.0)
+
+
+class Cursor(NamedTuple):
+    """Position in the newest-first paper list: the last (published_at, id) seen."""
+
+    published_at: datetime
+    id: int
+
+
+class Written(NamedTuple):
+    result: UpsertResult
+    ids: dict[str, int]  # arxiv_id -> row id, for every paper in the batch
+    changed: set[str]  # arxiv_ids inserted or updated
+
+
+class Papers:
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
+    def upsert(self, batch: Iterable[Paper]) -> UpsertResult:
+        """Insert new papers and update changed ones, in one transaction."""
+        with self.db.write() as conn:
+            return upsert_papers(conn, list(batch)).result
+
+    def get(self, arxiv_id: str) -> PaperView | None:
+        with self.db.read() as conn:
+            row = conn.execute(view_select().where(papers.c.arxiv_id == arxiv_id)).first()
+        return view_from_row(row) if row else None
+
+    def views(self, ids: Sequence[int]) -> list[PaperView]:
+        """PaperViews for internal ids, in the order given (unknown ids are skipped)."""
+        if not ids:
+            return []
+        with self.db.read() as conn:
+            rows = conn.execute(view_select().where(papers.c.id.in_(ids))).all()
+        by_id = {row._mapping["id"]: view_from_row(row) for row in rows}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def count(self) -> int:
+        with self.db.read() as conn:
+            return int(conn.execute(select(func.count()).select_from(papers)).scalar_one())
+
+    def newest(self, *, limit: int, after: Cursor | None = None) -> tuple[list[PaperView], Cursor | None]:
+        """Papers by publication time, newest first; returns the page and the cursor for the next one."""
+        query = view_select().order_by(papers.c.published_at.desc(), papers.c.id.desc()).limit(limit)
+        if after:
+            query = query.where(tuple_(papers.c.published_at, papers.c.id) < tuple_(*after))
+        with self.db.read() as conn:
+            rows = conn.execute(query).all()
+        views = [view_from_row(r) for r in rows]
+        last = rows[-1]._mapping if len(rows) == limit else None
+        return views, (Cursor(last["published_at"], last["id"]) if last else None)
+
+    def keyword_ids(self, match: str, *, limit: int, offset: int = 0) -> list[tuple[int, float]]:
+        """(id, score) pairs for an FTS5 MATCH expression, best first (higher score is better)."""
+        sql = text(
+            f"SELECT rowid, -bm25(papers_fts, {', '.join(map(str, FTS_WEIGHTS))}) AS score "
+            "FROM papers_fts WHERE papers_fts MATCH :match ORDER BY bm25(papers_fts, "
+            f"{', '.join(map(str, FTS_WEIGHTS))}) LIMIT :limit OFFSET :offset"
+        )
+        with self.db.read() as conn:
+            rows = conn.execute(sql, {"match": match, "limit": limit, "offset": offset}).all()
+        return [(int(r[0]), float(r[1])) for r in rows]
+
+    def id_of(self, arxiv_id: str) -> int | None:
+        with self.db.read() as conn:
+            return conn.execute(select(papers.c.id).where(papers.c.arxiv_id == arxiv_id)).scalar()
+
+
+def upsert_papers(conn: Connection, batch: Sequence[Paper]) -> Written:
+    """Upsert within an open transaction."""
+    incoming: dict[str, Paper] = {}
+    for paper in batch:
+        seen = incoming.get(paper.arxiv_id)
+        incoming[paper.arxiv_id] = merge(seen, paper) if seen else paper
+    stored = _stored(conn, list(incoming))
+    now = datetime.now(UTC)
+    inserts = [p for key, p in incoming.items() if key not in stored]
+    updates: list[tuple[int, Paper]] = []
+    for key, paper in incoming.items():
+        if key in stored:
+            row_id, old = stored[key]
+            merged = merge(old, paper)
+            if merged != old:
+                updates.append((row_id, merged))
+    ids = {key: row_id for key, (row_id, _) in stored.items()}
+    if inserts:
+        conn.execute(insert(papers), [paper_values(p, now) | {"created_at": now} for p in inserts])
+        ids |= {key: row_id for key, (row_id, _) in _stored(conn, [p.arxiv_id for p in inserts]).items()}
+    if updates:
+        rows = [paper_values(p, now) | {"row_id": row_id} for row_id, p in updates]
+        conn.execute(update(papers).where(papers.c.id == bindparam("row_id")), rows)
+    _write_categories(conn, [(ids[p.arxiv_id], p) for p in inserts] + updates)
+    unchanged = len(incoming) - len(inserts) - len(updates)
+    changed = {p.arxiv_id for p in inserts} | {p.arxiv_id for _, p in updates}
+    return Written(UpsertResult(len(inserts), len(updates), unchanged), ids, changed)
+
+
+def _stored(conn: Connection, arxiv_ids: list[str]) -> dict[str, tuple[int, Paper]]:
+    found: dict[str, tuple[int, Paper]] = {}
+    for start in range(0, len(arxiv_ids), 500):
+        chunk = arxiv_ids[start : start + 500]
+        for row in conn.execute(select(papers).where(papers.c.arxiv_id.in_(chunk))):
+            found[row._mapping["arxiv_id"]] = (row._mapping["id"], paper_from_row(row))
+    return found
+
+
+def _write_categories(conn: Connection, rows: list[tuple[int, Paper]]) -> None:
+    if not rows:
+        return
+    conn.execute(delete(paper_categories).where(paper_categories.c.paper_id.in_([i for i, _ in rows])))
+    values: list[dict[str, Any]] = [
+        {"paper_id": row_id, "position": pos, "category": cat}
+        for row_id, paper in rows
+        for pos, cat in enumerate(paper.categories)
+    ]
+    if values:
+        conn.execute(insert(paper_categories), values)

@@ -1,0 +1,137 @@
+"""Table definitions (SQLAlchemy Core). Alembic migrations create them; queries use them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    text,
+)
+from sqlalchemy.engine import Dialect
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out; stored as naive UTC on every backend."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use an aware (UTC) datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+metadata = MetaData()
+_false = text("0")
+
+papers = Table(
+    "papers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("arxiv_id", String(64), nullable=False, unique=True),
+    Column("version", Integer),
+    Column("title", Text, nullable=False),
+    Column("abstract", Text, nullable=False),
+    Column("authors", JSON, nullable=False),
+    Column("categories", JSON, nullable=False),
+    Column("comment", Text),
+    Column("journal_ref", Text),
+    Column("doi", Text),
+    Column("license", Text),
+    Column("acm_class", Text),
+    Column("msc_class", Text),
+    Column("submitted_at", UTCDateTime),
+    Column("updated_at", UTCDateTime),
+    Column("announced_on", Date),
+    # Sort key for "newest papers": v1 submission, else announcement day, else the id's month.
+    Column("published_at", UTCDateTime, nullable=False),
+    Column("code_url", Text),
+    Column("project_url", Text),
+    Column("withdrawn", Boolean, nullable=False, server_default=_false),
+    Column("imported_upvotes", Integer, nullable=False, server_default=text("0")),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("modified_at", UTCDateTime, nullable=False),
+    Index("ix_papers_published", "published_at", "id"),
+)
+
+paper_categories = Table(
+    "paper_categories",
+    metadata,
+    Column("paper_id", Integer, ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("category", String(32), nullable=False),
+    Index("ix_paper_categories_category", "category", "paper_id"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(40), nullable=False, unique=True),
+    Column("email", String(254), unique=True),
+    Column("password_hash", Text),
+    Column("display_name", Text),
+    Column("is_admin", Boolean, nullable=False, server_default=_false),
+    Column("votes_public", Boolean, nullable=False, server_default=text("1")),
+    Column("banned_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+daily_entries = Table(
+    "daily_entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("paper_id", Integer, ForeignKey("papers.id", ondelete="CASCADE"), nullable=False, unique=True),
+    Column("day", Date, nullable=False),
+    Column("added_at", UTCDateTime, nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("comment", Text),
+    Column("source", String(16), nullable=False),
+    Column("hidden", Boolean, nullable=False, server_default=_false),
+    Index("ix_daily_entries_day", "day"),
+    Index("ix_daily_entries_user", "user_id"),
+)
+
+votes = Table(
+    "votes",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("paper_id", Integer, ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_votes_paper", "paper_id"),
+)
+
+comments = Table(
+    "comments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("paper_id", Integer, ForeignKey("papers.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("parent_id", Integer, ForeignKey("comments.id", ondelete="CASCADE")),
+    Column("body", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("edited_at", UTCDateTime),
+    Column("deleted_at", UTCDateTime),
+    Column("hidden", Boolean, nullable=False, server_default=_false),
+    Index("ix_comments_paper", "paper_id", "created_at"),
+)

@@ -1,0 +1,126 @@
+"""The web app: `create_app(settings, store)` returns a FastAPI app serving pages and the JSON API."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from broadsheet import ids
+from broadsheet.config import Settings
+from broadsheet.metadata import display_text, display_title
+from broadsheet.search import Segment
+from broadsheet.store import Store
+from broadsheet.web import api, pages
+from broadsheet.web.deps import HttpError
+
+HERE = Path(__file__).parent
+
+
+def create_app(settings: Settings, store: Store) -> FastAPI:
+    app = FastAPI(
+        title=settings.site_name,
+        description="Daily arXiv papers, community-curated. The `/api` routes follow Hugging Face's papers API.",
+        version="0.1.0",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.templates = _templates(settings)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.add_exception_handler(HttpError, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _starlette_error)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory` (used by `broadsheet serve --reload`)."""
+    settings = Settings()
+    store = Store.open(settings.db_url)
+    store.migrate()
+    return create_app(settings, store)
+
+
+def _error(request: Request, status: int, message: str) -> Response:
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": message}, status_code=status)
+    templates = request.app.state.templates
+    context = {"status": status, "message": message}
+    return templates.TemplateResponse(request, "error.html", context, status_code=status)  # type: ignore[no-any-return]
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HttpError)
+    return _error(request, exc.status, exc.message)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    problems = []
+    for err in exc.errors():
+        where = ".".join(str(part) for part in err.get("loc", ())[1:]) or "request"
+        problems.append(f"{where}: {err.get('msg', 'invalid value')}")
+    return _error(request, 400, "; ".join(problems) or "invalid request")
+
+
+async def _starlette_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    message = "Page not found." if exc.status_code == 404 else str(exc.detail)
+    return _error(request, exc.status_code, message)
+
+
+def _templates(settings: Settings) -> Jinja2Templates:
+    templates = Jinja2Templates(directory=HERE / "templates")
+    env = templates.env
+    env.globals.update(site_name=settings.site_name, abs_url=ids.abs_url, pdf_url=ids.pdf_url)
+    env.filters.update(
+        title=display_title,
+        paragraphs=lambda text: display_text(text).split("\n\n"),
+        tex=tex,
+        marks=marks,
+        short_authors=short_authors,
+        http_url=http_url,
+        day=lambda d: f"{d.day} {d:%b %Y}" if isinstance(d, date) else "",
+    )
+    return templates
+
+
+def http_url(url: str | None) -> str:
+    """Only http(s) links reach an href; anything else (javascript:, data:) becomes inert."""
+    return url if isinstance(url, str) and url.lower().startswith(("https://", "http://")) else "#"
+
+
+def short_authors(authors: tuple[str, ...] | list[str], shown: int = 3) -> str:
+    if len(authors) <= shown + 1:
+        return ", ".join(authors)
+    return f"{', '.join(authors[:shown])} and {len(authors) - shown} others"
+
+
+_MATH = re.compile(r"(\$[^$\n]{1,300}\$)")
+
+
+def tex(text: str) -> Markup:
+    """Escape text; set `$...$` spans apart as math (never interpreted as HTML)."""
+    parts = _MATH.split(text)
+    return Markup("").join(
+        Markup('<span class="math">{}</span>').format(part[1:-1]) if i % 2 else escape(part)
+        for i, part in enumerate(parts)
+    )
+
+
+def marks(parts: list[Segment]) -> Markup:
+    return Markup("").join(
+        Markup("<mark>{}</mark>").format(s.text) if s.type == "highlight" else escape(s.text) for s in parts
+    )

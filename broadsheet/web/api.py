@@ -1,0 +1,125 @@
+"""The JSON API, in Hugging Face's shapes (`/api/daily_papers`, `/api/papers/...`)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from broadsheet import rank, search
+from broadsheet.periods import Period
+from broadsheet.store import Cursor, Store
+from broadsheet.web import shapes
+from broadsheet.web.deps import HttpError, arxiv_id, now, period, store
+
+router = APIRouter(prefix="/api", tags=["api"])
+StoreDep = Annotated[Store, Depends(store)]
+TRENDING_POOL = 1000  # trending ranks the most recently listed entries of the period
+
+
+def _period(date: str | None, week: str | None, month: str | None) -> Period | None:
+    given = [(k, v) for k, v in (("day", date), ("week", week), ("month", month)) if v is not None]
+    if len(given) > 1:
+        raise HttpError(400, "give at most one of date, week and month")
+    return period(given[0][0], given[0][1]) if given else None  # type: ignore[arg-type]
+
+
+def _link_next(request: Request, response: Response, **params: str | int) -> None:
+    url = request.url.include_query_params(**params)
+    response.headers["Link"] = f'<{url}>; rel="next"'
+
+
+@router.get("/daily_papers", summary="Papers listed on Daily Papers (HF-compatible)")
+def daily_papers(
+    request: Request,
+    response: Response,
+    db: StoreDep,
+    p: Annotated[int, Query(ge=0, le=100_000, description="Page number, from 0")] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    date: Annotated[str | None, Query(max_length=40, description="YYYY-MM-DD")] = None,
+    week: Annotated[str | None, Query(max_length=10, description="YYYY-Www")] = None,
+    month: Annotated[str | None, Query(max_length=10, description="YYYY-MM")] = None,
+    submitter: Annotated[str | None, Query(max_length=40)] = None,
+    sort: Annotated[Literal["publishedAt", "trending"], Query()] = "publishedAt",
+) -> list[shapes.Json]:
+    chosen = _period(date, week, month)
+    if sort == "trending":
+        pool = db.daily.views(chosen, order="added", limit=TRENDING_POOL, submitter=submitter)
+        ranked = rank.by_trending(pool, now())[p * limit : (p + 1) * limit]
+        items = [shapes.daily_item(v, trending_score=s) for v, s in ranked]
+    else:
+        views = db.daily.views(chosen, order="added", offset=p * limit, limit=limit, submitter=submitter)
+        items = [shapes.daily_item(v) for v in views]
+    if len(items) == limit:
+        _link_next(request, response, p=p + 1)
+    return items
+
+
+@router.get("/papers/search", summary="Search papers (HF-compatible, with highlights)")
+def search_papers(
+    request: Request,
+    response: Response,
+    db: StoreDep,
+    q: Annotated[str | None, Query(max_length=search.MAX_QUERY)] = None,
+    limit: Annotated[int, Query(ge=1, le=120)] = 50,
+    p: Annotated[int, Query(ge=0, le=1000)] = 0,
+) -> list[shapes.Json]:
+    if q is None:  # huggingface_hub's list_papers() without a query: the newest papers
+        views, _ = db.papers.newest(limit=limit)
+        return [shapes.search_item(v, []) for v in views]
+    try:
+        hits = search.search(db, q, limit=limit, offset=p * limit)
+    except search.InvalidQuery as exc:
+        raise HttpError(400, str(exc)) from None
+    words = search.terms(q)
+    if len(hits) == limit:
+        _link_next(request, response, p=p + 1)
+    return [shapes.search_item(h.view, words) for h in hits]
+
+
+@router.get("/papers", summary="All papers, newest first, cursor-paged")
+def list_papers(
+    request: Request,
+    response: Response,
+    db: StoreDep,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> list[shapes.Json]:
+    views, following = db.papers.newest(limit=limit, after=_decode(cursor) if cursor else None)
+    if following:
+        _link_next(request, response, cursor=_encode(following))
+    return [shapes.paper(v) for v in views]
+
+
+@router.get("/papers/{paper_id:path}", summary="One paper (HF-compatible)")
+def get_paper(paper_id: str, db: StoreDep) -> shapes.Json:
+    view = db.papers.get(arxiv_id(paper_id))
+    if view is None:
+        raise HttpError(404, f"paper {paper_id} is not indexed")
+    return shapes.paper(view)
+
+
+@router.get("/{rest:path}", include_in_schema=False)
+def unknown(rest: str) -> JSONResponse:
+    raise HttpError(404, f"no API endpoint /api/{rest}")
+
+
+def _encode(cursor: Cursor) -> str:
+    raw = f"{cursor.published_at.isoformat()}|{cursor.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(token: str) -> Cursor:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        moment, row_id = raw.split("|")
+        stamp = datetime.fromisoformat(moment)
+        if stamp.tzinfo is None:
+            raise ValueError
+        return Cursor(stamp, int(row_id))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise HttpError(400, "invalid cursor: use the URL from the previous page's Link header") from None

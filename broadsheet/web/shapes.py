@@ -1,0 +1,115 @@
+"""JSON in Hugging Face's papers-API shapes, so `huggingface_hub` and other HF clients work unchanged.
+
+Field names and nesting follow huggingface.co/api/daily_papers and /api/papers/{id}; fields
+HF does not have (categories, version, doi, ...) are added alongside, which clients ignore.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from broadsheet import ids
+from broadsheet.metadata import display_text, display_title
+from broadsheet.models import PaperView, Submitter
+from broadsheet.search import Segment, highlight
+
+Json = dict[str, Any]
+
+
+def iso(moment: datetime) -> str:
+    """`2026-08-21T00:00:00.000Z`, as HF writes timestamps."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def user(submitter: Submitter) -> Json:
+    return {
+        "_id": submitter.username,
+        "name": submitter.username,
+        "user": submitter.username,
+        "fullname": submitter.display_name or submitter.username,
+        "type": "user",
+        "isPro": False,
+    }
+
+
+def paper(view: PaperView) -> Json:
+    """The flat Paper object (`GET /api/papers/{id}`, and `paper` inside daily items)."""
+    p = view.paper
+    out: Json = {
+        "id": p.arxiv_id,
+        "authors": [{"_id": f"{p.arxiv_id}:{i}", "name": n, "hidden": False} for i, n in enumerate(p.authors)],
+        "publishedAt": iso(p.published),
+        "title": display_title(p.title),
+        "summary": display_text(p.abstract),
+        "upvotes": view.upvotes,
+        "numComments": view.num_comments,
+    }
+    if view.added_at:
+        out["submittedOnDailyAt"] = iso(view.added_at)
+    if view.submitted_by:
+        out["submittedOnDailyBy"] = user(view.submitted_by)
+    if p.code_url:
+        out["githubRepo"] = p.code_url
+    if p.project_url:
+        out["projectPage"] = p.project_url
+    if p.withdrawn:
+        out["withdrawnAt"] = iso(p.updated_at or p.published)
+    out |= _extras(view)
+    return out
+
+
+def _extras(view: PaperView) -> Json:
+    p = view.paper
+    extras: Json = {
+        "categories": list(p.categories),
+        "version": p.version,
+        "comment": p.comment,
+        "journalRef": p.journal_ref,
+        "doi": p.doi,
+        "license": p.license,
+        "updatedAt": iso(p.updated_at) if p.updated_at else None,
+        "arxivUrl": ids.abs_url(p.arxiv_id),
+        "pdfUrl": ids.pdf_url(p.arxiv_id),
+    }
+    return {k: v for k, v in extras.items() if v not in (None, [])}
+
+
+def daily_item(view: PaperView, *, trending_score: float | None = None) -> Json:
+    """One element of `GET /api/daily_papers`."""
+    out: Json = {
+        "paper": paper(view),
+        "publishedAt": iso(view.added_at or view.paper.published),
+        "title": display_title(view.paper.title),
+        "summary": display_text(view.paper.abstract),
+        "numComments": view.num_comments,
+        "isAuthorParticipating": False,
+    }
+    if view.submitted_by:
+        out["submittedBy"] = user(view.submitted_by)
+    if view.submitter_comment:
+        out["comment"] = view.submitter_comment
+    if trending_score is not None:
+        out["trendingScore"] = trending_score
+    return out
+
+
+def search_item(view: PaperView, words: list[str]) -> Json:
+    """One element of `GET /api/papers/search`, with HF's highlight arrays."""
+    title = display_title(view.paper.title)
+    summary = display_text(view.paper.abstract)
+    return {
+        "paper": paper(view),
+        "title": title,
+        "summary": summary,
+        "publishedAt": iso(view.added_at or view.paper.published),
+        "numComments": view.num_comments,
+        "upvoted": False,
+        "isAuthorParticipating": False,
+        "highlightedTitle": segments(highlight(title, words)),
+        "highlightedSummary": segments(highlight(summary, words)),
+    }
+
+
+def segments(parts: list[Segment]) -> list[Json]:
+    return [{"type": s.type, "text": s.text} for s in parts]

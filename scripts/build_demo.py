@@ -1,0 +1,81 @@
+"""Build the bundled demo corpus (broadsheet/demo/*.jsonl.gz) from ../shared/data.
+
+    python scripts/build_demo.py [--shared ../shared/data] [--days 60]
+
+Keeps only CC0 arXiv metadata (id, title, abstract, authors, categories, comment, dates)
+plus, for the curated part, the Daily-Papers day and the upvote count (facts). No Hugging
+Face user names, avatars, organisations or AI summaries are copied.
+
+- arxiv.jsonl.gz: the arxiv-ml-demo slice (the searchable firehose) plus the arXiv listing
+  record of every curated paper that has one (for its categories), arXiv-metadata layout.
+- daily.jsonl.gz: the last `--days` days of hf-daily-papers, as {"date", "item"} lines in a
+  minimal daily_papers item shape.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import gzip
+import json
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent.parent / "broadsheet" / "demo"
+ARXIV_FIELDS = ("id", "title", "abstract", "authors", "categories", "comment", "date")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    parser.add_argument("--days", type=int, default=60)
+    args = parser.parse_args()
+    curated = curated_items(args.shared / "hf-daily-papers" / "items.jsonl.gz", args.days)
+    wanted = {line["item"]["paper"]["id"] for line in curated}
+    firehose = [json.loads(x) for x in (args.shared / "arxiv-ml-demo" / "papers.jsonl").open(encoding="utf-8")]
+    have = {r["id"] for r in firehose}
+    with gzip.open(args.shared / "arxiv-daily-listings" / "papers.jsonl.gz", "rt", encoding="utf-8") as listings:
+        joined = [r for r in map(json.loads, listings) if r["id"] in wanted and r["id"] not in have]
+    write(OUT / "arxiv.jsonl.gz", [{k: r.get(k) for k in ARXIV_FIELDS} for r in firehose + joined])
+    write(OUT / "daily.jsonl.gz", curated)
+    print(f"arxiv.jsonl.gz: {len(firehose)} firehose + {len(joined)} curated with listings")
+    print(f"daily.jsonl.gz: {len(curated)} curated entries on {len({c['date'] for c in curated})} days")
+
+
+def curated_items(path: Path, days: int) -> list[dict[str, object]]:
+    with gzip.open(path, "rt", encoding="utf-8") as stream:
+        lines = [json.loads(x) for x in stream]
+    keep_days = sorted({line["date"] for line in lines})[-days:]
+    out = []
+    for line in lines:
+        if line["date"] not in keep_days:
+            continue
+        item = line["item"]
+        item = ast.literal_eval(item) if isinstance(item, str) else item
+        paper = item["paper"]
+        out.append({
+            "date": line["date"],
+            "item": {
+                "paper": {
+                    "id": paper["id"],
+                    "title": paper.get("title") or item.get("title"),
+                    "summary": paper.get("summary") or item.get("summary"),
+                    "authors": [{"name": a["name"]} for a in paper.get("authors", []) if a.get("name")],
+                    "publishedAt": paper.get("publishedAt"),
+                    "submittedOnDailyAt": paper.get("submittedOnDailyAt"),
+                    "upvotes": paper.get("upvotes", 0),
+                },
+                "publishedAt": item.get("publishedAt"),
+            },
+        })  # fmt: skip
+    return out
+
+
+def write(path: Path, rows: list[dict[str, object]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.GzipFile(path, "wb", compresslevel=9, mtime=0) as out:
+        for row in rows:
+            out.write((json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8"))
+
+
+if __name__ == "__main__":
+    main()

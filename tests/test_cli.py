@@ -1,0 +1,77 @@
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer.main
+from conftest import FIXTURES
+from typer.testing import CliRunner
+
+from broadsheet.cli import app
+
+runner = CliRunner()
+
+
+def run(tmp_path: Path, *args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, ["--data-dir", str(tmp_path / "data"), *args], env=env)
+
+
+def all_commands() -> list[list[str]]:
+    def walk(cmd: Any, path: list[str]) -> list[list[str]]:
+        found = [path]
+        for name, sub in getattr(cmd, "commands", {}).items():
+            found += walk(sub, [*path, name])
+        return found
+
+    return walk(typer.main.get_command(app), [])
+
+
+@pytest.mark.parametrize("command", all_commands(), ids=lambda c: " ".join(c) or "broadsheet")
+def test_every_command_has_help(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_init_import_reimport_and_show(tmp_path: Path) -> None:
+    assert run(tmp_path, "init").exit_code == 0
+    assert (tmp_path / "data" / "broadsheet.db").exists()
+    first = run(
+        tmp_path, "import", str(FIXTURES / "arxiv_listings_sample.jsonl"), str(FIXTURES / "hf" / "2026-08-21.json.gz")
+    )
+    assert first.exit_code == 0, first.output
+    assert "128 new, 0 updated, 0 unchanged" in first.output and "17 new" in first.output
+    again = run(tmp_path, "import", str(FIXTURES / "arxiv_listings_sample.jsonl"))
+    assert "0 new, 0 updated, 128 unchanged" in again.output
+    shown = run(tmp_path, "papers", "show", "https://arxiv.org/abs/2608.19880v1")
+    assert shown.exit_code == 0 and "EnvHarness" in shown.output and "163 upvotes" in shown.output
+    as_json = run(tmp_path, "papers", "show", "2608.19880", "--json")
+    assert json.loads(as_json.output)["githubRepo"] == "https://github.com/google-research/envharness"
+
+
+def test_malformed_lines_are_listed_with_line_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text(FIXTURES.joinpath("kaggle_sample.jsonl").read_text().splitlines()[0] + "\nnot json\n")
+    result = run(tmp_path, "import", str(path))
+    assert result.exit_code == 0
+    assert "1 new" in result.output and "1 malformed skipped" in result.output and "line 2" in result.output
+
+
+def test_errors_are_clear_and_exit_non_zero(tmp_path: Path) -> None:
+    missing = run(tmp_path, "import", str(tmp_path / "nope.jsonl"))
+    assert missing.exit_code == 1 and "no such file" in missing.output
+    assert run(tmp_path, "import", "--format", "csv", str(FIXTURES / "kaggle_sample.jsonl")).exit_code == 2
+    assert run(tmp_path, "import", "--date", "someday", str(FIXTURES / "kaggle_sample.jsonl")).exit_code == 2
+    unknown = run(tmp_path, "papers", "show", "2101.00001")
+    assert unknown.exit_code == 1 and "not in the database" in unknown.output
+    malformed = run(tmp_path, "papers", "show", "nonsense")
+    assert malformed.exit_code == 2 and "not an arXiv id" in malformed.output
+    bad_env = run(tmp_path, "init", env={"BROADSHEET_PORT": "eighty", "BROADSHEET_TIMEZONE": "Mars/Olympus"})
+    assert bad_env.exit_code == 2 and "invalid settings" in bad_env.output and "timezone" in bad_env.output
+    assert "Traceback" not in missing.output + unknown.output + malformed.output + bad_env.output
+
+
+def test_demo_loads_once(tmp_path: Path) -> None:
+    first = run(tmp_path, "demo")
+    assert first.exit_code == 0 and "2,514 new" in first.output and "1,416 new" in first.output
+    second = run(tmp_path, "demo")
+    assert "0 new, 0 updated, 2,514 unchanged" in second.output and "0 new, 0 updated, 1,416 unchanged" in second.output
