@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
@@ -64,23 +65,27 @@ def parse_day(text: str) -> Period:
 
 
 def parse_week(text: str) -> Period:
-    match = re.fullmatch(r"(\d{4})-W(\d{2})", text.strip())
-    try:
-        if not match:
-            raise ValueError
-        return containing("week", date.fromisocalendar(int(match[1]), int(match[2]), 1))
-    except ValueError:
-        raise InvalidPeriod(f"invalid week {text[:40]!r}: expected YYYY-Www, e.g. 2026-W34") from None
+    week = _matched(text, r"(\d{4})-W(\d{2})", "week", "YYYY-Www, e.g. 2026-W34")
+    return _built("week", lambda: date.fromisocalendar(int(week[1]), int(week[2]), 1), text, "YYYY-Www")
 
 
 def parse_month(text: str) -> Period:
-    match = re.fullmatch(r"(\d{4})-(\d{2})", text.strip())
+    month = _matched(text, r"(\d{4})-(\d{2})", "month", "YYYY-MM, e.g. 2026-08")
+    return _built("month", lambda: date(int(month[1]), int(month[2]), 1), text, "YYYY-MM")
+
+
+def _matched(text: str, pattern: str, what: str, expected: str) -> re.Match[str]:
+    match = re.fullmatch(pattern, text.strip())
+    if not match:
+        raise InvalidPeriod(f"invalid {what} {text[:40]!r}: expected {expected}")
+    return match
+
+
+def _built(kind: Kind, first_day: Callable[[], date], text: str, expected: str) -> Period:
     try:
-        if not match:
-            raise ValueError
-        return containing("month", date(int(match[1]), int(match[2]), 1))
+        return containing(kind, first_day())
     except ValueError:
-        raise InvalidPeriod(f"invalid month {text[:40]!r}: expected YYYY-MM, e.g. 2026-08") from None
+        raise InvalidPeriod(f"invalid {kind} {text[:40]!r}: expected {expected}") from None
 
 
 PARSERS = {"day": parse_day, "week": parse_week, "month": parse_month}

@@ -87,4 +87,10 @@ def test_untrusted_metadata_is_escaped_and_bad_links_are_inert(tmp_path: Path) -
     page = TestClient(create_app(settings, store)).get("/papers/2401.00001").text
     assert "<script>alert" not in page and "<img src=x" not in page and "<b>Eve" not in page
     assert "&lt;script&gt;" in page and 'href="javascript:' not in page
+    headers = TestClient(create_app(settings, store)).get("/").headers
+    assert (
+        "script-src" not in headers["content-security-policy"]
+        and "default-src 'self'" in headers["content-security-policy"]
+    )
+    assert headers["x-content-type-options"] == "nosniff"
     store.close()
