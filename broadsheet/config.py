@@ -7,11 +7,13 @@ passed explicitly to the store and the web app: nothing reads them at import tim
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -35,6 +37,30 @@ class Settings(BaseSettings):
     load_demo: bool = Field(True, description="Load the bundled demo corpus when `serve` starts on an empty database.")
     site_name: str = Field("Broadsheet", description="Name shown in the page header and titles.")
     page_size: int = Field(50, ge=1, le=500, description="Papers per page on list and search pages.")
+    categories: Annotated[list[str], NoDecode] = Field(
+        ["cs.LG", "cs.CL", "cs.CV", "cs.AI"],
+        description="arXiv categories `broadsheet sync` follows (comma-separated).",
+    )
+    arxiv_rss_url: str = Field("https://rss.arxiv.org/atom", description="arXiv announcement feeds (Atom).")
+    arxiv_api_url: str = Field("https://export.arxiv.org/api/query", description="arXiv API endpoint.")
+    arxiv_oai_url: str = Field("https://oaipmh.arxiv.org/oai", description="arXiv OAI-PMH endpoint.")
+    hf_api_url: str = Field(
+        "https://huggingface.co/api/daily_papers", description="Hugging Face daily-papers API (`sync-hf`)."
+    )
+    arxiv_delay: float = Field(
+        3.0, ge=0, description="Seconds between two requests to arXiv (arXiv's terms: at least 3)."
+    )
+    http_retries: int = Field(4, ge=0, le=20, description="Retries after a failed request to an outside service.")
+    http_backoff: float = Field(5.0, ge=0, description="Seconds before the first retry; doubles each time.")
+    http_timeout: float = Field(60.0, gt=0, description="Seconds before a request to an outside service times out.")
+    contact_email: str | None = Field(
+        None, description="Sent in the User-Agent to arXiv and Hugging Face, so they can reach you."
+    )
+
+    @field_validator("categories", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        return [c for c in re.split(r"[,\s+]+", value) if c] if isinstance(value, str) else value
 
     @field_validator("timezone")
     @classmethod

@@ -19,8 +19,11 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
+
 from broadsheet import ids, metadata
 from broadsheet.dump import RecordError
+from broadsheet.fetcher import Fetcher, Retry
 from broadsheet.models import DailyRecord, Paper
 from broadsheet.periods import local_day
 
@@ -65,6 +68,35 @@ def records(response: Any, *, day: date | None, zone: ZoneInfo) -> Iterator[Dail
             yield record_from_item(item, day=day, zone=zone)
         except RecordError as exc:
             yield exc
+
+
+DEFAULT_URL = "https://huggingface.co/api/daily_papers"
+
+
+class HfError(Exception):
+    """Hugging Face refused the request (4xx) or sent something that is not a daily_papers response."""
+
+
+def fetch_day(fetcher: Fetcher, day: date, *, url: str = DEFAULT_URL, limit: int = 100) -> list[Any]:
+    """The raw items HF lists for one day (all pages)."""
+    found: list[Any] = []
+    for page in range(100):
+        batch = fetcher.get(url, {"date": day.isoformat(), "limit": str(limit), "p": str(page)}, _check)
+        found += batch
+        if len(batch) < limit:
+            break
+    return found
+
+
+def _check(response: httpx.Response) -> list[Any]:
+    if 400 <= response.status_code < 500:
+        raise HfError(f"Hugging Face answered HTTP {response.status_code}: {response.text[:200]}")
+    try:
+        return items(response.json())
+    except ValueError:
+        raise Retry("Hugging Face sent a body that is not JSON") from None
+    except RecordError as exc:
+        raise HfError(str(exc)) from None
 
 
 def _unrepr(item: Any) -> dict[str, Any]:

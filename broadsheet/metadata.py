@@ -134,7 +134,7 @@ def find_links(*texts: str | None) -> Links:
     code: str | None = None
     project: str | None = None
     for text in texts:
-        if not text:
+        if not text or "://" not in text:
             continue
         flat = " ".join(text.split())
         for match in _URL.finditer(flat):

@@ -63,21 +63,28 @@ _EMPTY: tuple[Any, ...] = (None, "", (), False)
 def merge(old: Paper, new: Paper) -> Paper:
     """Combine a stored paper with an incoming record of the same id.
 
-    The newest arXiv version wins, never an older one. For the same (or an unknown)
-    version the stored record wins, so re-importing or importing a second source never
-    flips fields back and forth. Either way, fields the winner lacks are filled from the
-    other record (a DOI from the dump, a code link from Hugging Face, ...).
+    The newest arXiv version wins, never an older one. For the same version (or when a
+    source does not say) the stored record wins, so re-importing or importing a second
+    source never flips fields back and forth. Either way, fields the winner lacks are
+    filled from the other record (a DOI from the dump, a code link from Hugging Face, ...).
     """
-    if (new.version or 0) > (old.version or 0):
-        base, other = new, old
-    else:
-        base, other = old, new
+    base, other = (new, old) if is_newer(new, old) else (old, new)
     gaps = {
         f.name: getattr(other, f.name)
         for f in dataclasses.fields(Paper)
         if getattr(base, f.name) in _EMPTY and getattr(other, f.name) not in _EMPTY
     }
     return dataclasses.replace(base, **gaps) if gaps else base
+
+
+_EPOCH = datetime(1, 1, 1, tzinfo=UTC)
+
+
+def is_newer(new: Paper, old: Paper) -> bool:
+    """Version numbers decide when both are known; otherwise the later `updated_at` does."""
+    if new.version is not None and old.version is not None and new.version != old.version:
+        return new.version > old.version
+    return (new.updated_at or _EPOCH) > (old.updated_at or _EPOCH)
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,3 +31,12 @@ def test_published_falls_back_to_announcement_then_id_month() -> None:
     assert Paper("2401.00001", "t", "a").published == datetime(2024, 1, 1, tzinfo=UTC)
     assert Paper("hep-th/9901001", "t", "a").published == datetime(1999, 1, 1, tzinfo=UTC)
     assert Paper("2401.00001", "t", "a", announced_on=date(2024, 1, 5)).published == datetime(2024, 1, 5, tzinfo=UTC)
+
+
+def test_without_version_numbers_the_later_update_wins() -> None:
+    stored = Paper("1401.2122", "Listing title", "a")  # no version, no update time (a listings dump)
+    oai = Paper("1401.2122", "OAI title", "a", updated_at=datetime(2017, 10, 23, tzinfo=UTC))
+    assert merge(stored, oai).title == "OAI title"
+    assert merge(merge(stored, oai), stored).title == "OAI title"
+    api_v1 = Paper("1401.2122", "v1", "a", version=1, updated_at=datetime(2014, 1, 9, tzinfo=UTC))
+    assert merge(api_v1, oai).title == "OAI title"  # unknown version: the later update decides

@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from broadsheet.store.daily import Daily
 from broadsheet.store.engine import Db, make_engine, migrate, needs_migration
+from broadsheet.store.harvests import Harvests
 from broadsheet.store.papers import Cursor, Papers
 
 __all__ = ["Cursor", "Store"]
@@ -22,6 +23,7 @@ class Store:
         self.db = db
         self.papers = Papers(db)
         self.daily = Daily(db)
+        self.harvests = Harvests(db)
 
     @classmethod
     def open(cls, url: str) -> Store:

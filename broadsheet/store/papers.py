@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, text, tuple_, update
@@ -11,7 +11,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, text
 from broadsheet.models import Paper, PaperView, UpsertResult, merge
 from broadsheet.store.engine import Db
 from broadsheet.store.rows import paper_from_row, paper_values, view_from_row, view_select
-from broadsheet.store.schema import paper_categories, papers
+from broadsheet.store.schema import announcements, paper_categories, papers
 
 # bm25() weights for the FTS5 columns (title, abstract, authors): a title hit counts most.
 FTS_WEIGHTS = (5.0, 1.0, 2.0)
@@ -38,6 +38,27 @@ class Papers:
         """Insert new papers and update changed ones, in one transaction."""
         with self.db.write() as conn:
             return upsert_papers(conn, list(batch)).result
+
+    def upsert_announced(self, items: Sequence[tuple[Paper, date, str]]) -> UpsertResult:
+        """Upsert papers from an announcement feed and record each (paper, day, kind) once."""
+        with self.db.write() as conn:
+            written = upsert_papers(conn, [paper for paper, _, _ in items])
+            wanted = {(written.ids[p.arxiv_id], day): kind for p, day, kind in items}
+            have = set(
+                conn.execute(
+                    select(announcements.c.paper_id, announcements.c.day).where(
+                        announcements.c.paper_id.in_([pid for pid, _ in wanted])
+                    )
+                ).all()
+            )
+            rows = [
+                {"paper_id": pid, "day": day, "kind": kind}
+                for (pid, day), kind in wanted.items()
+                if (pid, day) not in have
+            ]
+            if rows:
+                conn.execute(insert(announcements), rows)
+        return written.result
 
     def get(self, arxiv_id: str) -> PaperView | None:
         with self.db.read() as conn:
@@ -103,7 +124,9 @@ def upsert_papers(conn: Connection, batch: Sequence[Paper]) -> Written:
     ids = {key: row_id for key, (row_id, _) in stored.items()}
     if inserts:
         conn.execute(insert(papers), [paper_values(p, now) | {"created_at": now} for p in inserts])
-        ids |= {key: row_id for key, (row_id, _) in _stored(conn, [p.arxiv_id for p in inserts]).items()}
+        new_ids = {key: row_id for key, (row_id, _) in _stored(conn, [p.arxiv_id for p in inserts]).items()}
+        _index_new(conn, list(new_ids.values()))
+        ids |= new_ids
     if updates:
         rows = [paper_values(p, now) | {"row_id": row_id} for row_id, p in updates]
         conn.execute(update(papers).where(papers.c.id == bindparam("row_id")), rows)
@@ -111,6 +134,21 @@ def upsert_papers(conn: Connection, batch: Sequence[Paper]) -> Written:
     unchanged = len(incoming) - len(inserts) - len(updates)
     changed = {p.arxiv_id for p in inserts} | {p.arxiv_id for _, p in updates}
     return Written(UpsertResult(len(inserts), len(updates), unchanged), ids, changed)
+
+
+def _index_new(conn: Connection, row_ids: list[int]) -> None:
+    """Add new papers to the SQLite full-text index (updates and deletes are kept in sync by triggers)."""
+    if conn.dialect.name != "sqlite":
+        return
+    for start in range(0, len(row_ids), 500):
+        chunk = row_ids[start : start + 500]
+        conn.execute(
+            text(
+                "INSERT INTO papers_fts(rowid, title, abstract, authors) "
+                "SELECT id, title, abstract, authors FROM papers WHERE id IN :ids"
+            ).bindparams(bindparam("ids", expanding=True)),
+            {"ids": chunk},
+        )
 
 
 def _stored(conn: Connection, arxiv_ids: list[str]) -> dict[str, tuple[int, Paper]]:

@@ -135,3 +135,30 @@ comments = Table(
     Column("hidden", Boolean, nullable=False, server_default=_false),
     Index("ix_comments_paper", "paper_id", "created_at"),
 )
+
+announcements = Table(
+    "announcements",
+    metadata,
+    Column("paper_id", Integer, ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("kind", String(16), nullable=False),  # new | cross | replace | replace-cross
+    Index("ix_announcements_day", "day"),
+)
+
+harvests = Table(
+    "harvests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("from_date", Date, nullable=False),
+    Column("until_date", Date),
+    Column("set_spec", String(64)),
+    Column("token", Text),
+    Column("last_datestamp", Date),
+    Column("pages", Integer, nullable=False, server_default=text("0")),
+    Column("records", Integer, nullable=False, server_default=text("0")),
+    Column("done", Boolean, nullable=False, server_default=_false),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)

@@ -1,0 +1,92 @@
+"""`broadsheet` command line: each command parses, calls the library, prints.
+
+Exit codes: 0 done (for sync commands: something changed), 1 done but nothing changed or
+something was not found, 2 bad usage or settings, 3 an outside service failed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from broadsheet.config import Settings
+from broadsheet.fetcher import Fetcher, Politeness
+from broadsheet.importer import ImportReport
+from broadsheet.store import Store
+
+app = typer.Typer(help="Broadsheet: a self-hostable Daily Papers site for arXiv.", no_args_is_help=True)
+papers_app = typer.Typer(help="Look at stored papers.", no_args_is_help=True)
+app.add_typer(papers_app, name="papers")
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]Error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Data directory (env BROADSHEET_DATA_DIR).")
+    ] = None,
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help="Database URL (env BROADSHEET_DATABASE_URL).")
+    ] = None,
+) -> None:
+    """Settings come from BROADSHEET_* environment variables and .env; options here override them."""
+    overrides: dict[str, Any] = {"data_dir": data_dir, "database_url": database_url}
+    try:
+        ctx.obj = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise fail(f"invalid settings: {problems}", 2) from None
+
+
+def open_store(settings: Settings) -> Store:
+    store = Store.open(settings.db_url)
+    store.migrate()
+    return store
+
+
+def make_fetcher(settings: Settings, *, interval: float) -> Fetcher:
+    politeness = Politeness(
+        min_interval=interval,
+        retries=settings.http_retries,
+        backoff=settings.http_backoff,
+        timeout=settings.http_timeout,
+    )
+    contact = f"; mailto:{settings.contact_email}" if settings.contact_email else ""
+    return Fetcher(politeness, user_agent=f"Broadsheet/0.1 (self-hosted Daily Papers{contact})")
+
+
+def print_reports(reports: list[ImportReport]) -> None:
+    for r in reports:
+        res = r.result
+        out.print(
+            f"{r.path.name} ({r.format}): {res.new:,} new, {res.updated:,} updated, {res.unchanged:,} unchanged"
+            + (f", {r.error_count:,} malformed skipped" if r.error_count else ""),
+            highlight=False,
+        )
+        for e in r.errors[:10]:
+            err.print(f"  line {e.line}: {e.message}", highlight=False, markup=False)
+        if r.error_count > 10:
+            err.print(f"  … and {r.error_count - 10:,} more", highlight=False)
+
+
+def main() -> None:
+    app()
+
+
+# isort: off
+from broadsheet.cli import site  # noqa: E402  (registers the commands, in help order)
+from broadsheet.cli import ingest  # noqa: E402
+# isort: on
+
+__all__ = ["app", "ingest", "main", "site"]

@@ -1,0 +1,96 @@
+"""Site commands: init, serve, demo, papers show."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from broadsheet import demo, ids
+from broadsheet.cli import app, fail, open_store, out, papers_app, print_reports
+from broadsheet.config import Settings
+from broadsheet.metadata import display_text, display_title
+
+
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Create the database, or migrate it to the current schema."""
+    settings: Settings = ctx.obj
+    open_store(settings).close()
+    out.print(f"Database ready: {settings.db_url}", highlight=False)
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (env BROADSHEET_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (env BROADSHEET_PORT).", min=1, max=65535)] = None,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+) -> None:
+    """Serve the site; migrates the database and loads the demo corpus into an empty one."""
+    import uvicorn
+
+    from broadsheet.web import create_app
+
+    settings: Settings = ctx.obj
+    store = open_store(settings)
+    if settings.load_demo and store.papers.count() == 0:
+        out.print("Empty database: loading the demo corpus…")
+        print_reports(demo.load(store, settings.zone))
+    bind = {"host": host or settings.host, "port": port or settings.port}
+    if reload:
+        store.close()
+        uvicorn.run("broadsheet.web:app_from_env", factory=True, reload=True, **bind)  # type: ignore[arg-type]
+    else:
+        uvicorn.run(create_app(settings, store), **bind)  # type: ignore[arg-type]
+
+
+@app.command("demo")
+def demo_(ctx: typer.Context) -> None:
+    """Load the bundled demo corpus (safe to repeat: nothing changes the second time)."""
+    settings: Settings = ctx.obj
+    store = open_store(settings)
+    print_reports(demo.load(store, settings.zone))
+    store.close()
+
+
+@papers_app.command("show")
+def papers_show(
+    ctx: typer.Context,
+    arxiv_id: Annotated[str, typer.Argument(help="arXiv id or URL, e.g. 2401.01234 or hep-th/9901001.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the HF-shaped JSON.")] = False,
+) -> None:
+    """Show one paper."""
+    from broadsheet.web import shapes
+
+    try:
+        key = ids.parse(arxiv_id).id
+    except ids.InvalidArxivId as exc:
+        raise fail(str(exc), 2) from None
+    store = open_store(ctx.obj)
+    view = store.papers.get(key)
+    store.close()
+    if view is None:
+        raise fail(f"paper {key} is not in the database")
+    if as_json:
+        out.print_json(json.dumps(shapes.paper(view)))
+        return
+    p = view.paper
+    out.print(f"[bold]{display_title(p.title)}[/]", highlight=False)
+    out.print(", ".join(p.authors), highlight=False)
+    facts = [
+        f"arXiv:{p.arxiv_id}" + (f"v{p.version}" if p.version else ""),
+        " ".join(p.categories),
+        f"published {p.published:%Y-%m-%d}",
+        f"{view.upvotes} upvotes",
+        f"{view.num_comments} comments",
+    ]
+    out.print(" · ".join(f for f in facts if f), style="dim", highlight=False)
+    if view.day:
+        out.print(f"On Daily Papers: {view.day.isoformat()}", highlight=False)
+    for link in (p.code_url, p.project_url):
+        if link:
+            out.print(link, highlight=False)
+    out.print()
+    out.print(display_text(p.abstract), highlight=False, markup=False)
