@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     load_demo: bool = Field(True, description="Load the bundled demo corpus when `serve` starts on an empty database.")
     site_name: str = Field("Broadsheet", description="Name shown in the page header and titles.")
     page_size: int = Field(50, ge=1, le=500, description="Papers per page on list and search pages.")
+    embed_max_tokens: int = Field(
+        256, ge=16, le=512, description="Word pieces of title + abstract the embedding model reads (more: slower)."
+    )
+    embed_on_ingest: int = Field(
+        500, ge=0, description="Embed new papers right after sync/import/fetch when at most this many are pending."
+    )
     categories: Annotated[list[str], NoDecode] = Field(
         ["cs.LG", "cs.CL", "cs.CV", "cs.AI"],
         description="arXiv categories `broadsheet sync` follows (comma-separated).",
@@ -74,6 +80,11 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def index_dir(self) -> Path:
+        """Derived search indexes (rebuildable from the database at any time)."""
+        return self.data_dir / "index"
 
     @property
     def db_url(self) -> str:

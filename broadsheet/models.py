@@ -50,9 +50,9 @@ class Paper:
             return self.submitted_at
         if self.announced_on:
             return datetime.combine(self.announced_on, time(), UTC)
-        match = re.search(r"(\d{2})(\d{2})(?:\.\d+|\d{3})$", self.arxiv_id)
-        if not match:
-            return datetime(1991, 8, 1, tzinfo=UTC)
+        match = re.fullmatch(r"(?:[a-z-]+/)?(\d{2})(\d{2})(?:\.\d{4,5}|\d{3})", self.arxiv_id)
+        if not match or not 1 <= int(match[2]) <= 12:
+            return datetime(1991, 8, 1, tzinfo=UTC)  # arXiv's first month: nothing is older
         yy = int(match[1])
         return datetime(2000 + yy if yy < 91 else 1900 + yy, int(match[2]), 1, tzinfo=UTC)
 
@@ -77,14 +77,18 @@ def merge(old: Paper, new: Paper) -> Paper:
     return dataclasses.replace(base, **gaps) if gaps else base
 
 
-_EPOCH = datetime(1, 1, 1, tzinfo=UTC)
-
-
 def is_newer(new: Paper, old: Paper) -> bool:
-    """Version numbers decide when both are known; otherwise the later `updated_at` does."""
+    """Version numbers decide when both are known; else update times when both are known; else
+    the record that says anything about its version or update beats one that says nothing."""
     if new.version is not None and old.version is not None and new.version != old.version:
         return new.version > old.version
-    return (new.updated_at or _EPOCH) > (old.updated_at or _EPOCH)
+    if new.updated_at and old.updated_at:
+        return new.updated_at > old.updated_at
+    return _dated(new) > _dated(old)
+
+
+def _dated(paper: Paper) -> int:
+    return (paper.version is not None) + (paper.updated_at is not None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,3 +139,29 @@ class PaperView:
 class SearchHit:
     view: PaperView
     score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Search filters; None / False means "no restriction"."""
+
+    category: str | None = None  # an arXiv category the paper carries (primary or cross-list)
+    since: date | None = None  # published on or after
+    until: date | None = None  # published on or before
+    daily_only: bool = False  # listed in the Daily Papers feed
+    has_code: bool = False  # a code repository is known
+
+    @property
+    def active(self) -> bool:
+        return bool(self.category or self.since or self.until or self.daily_only or self.has_code)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A paper's searchable text as of its last modification (what the lexical index holds)."""
+
+    id: int
+    title: str
+    abstract: str
+    authors: tuple[str, ...]
+    modified_at: datetime

@@ -1,35 +1,42 @@
-"""Search over titles, abstracts and authors: query parsing, ranking and highlighting.
+"""Hybrid search: BM25 (tantivy) and sentence vectors (MiniLM), fused with a tuned convex weight.
 
-The keyword engine is SQLite FTS5 with BM25 (title weighted above abstract). All words
-must match first; when that finds too few papers, papers matching any word follow.
-An arXiv id (or arXiv URL) as the query puts that paper first.
+    engine = Engine(store, MiniLM(), settings.data_dir / "index")
+    engine.search("meaningful representations", limit=20)       # -> [SearchHit]
+    engine.search("2401.01234")                                  # that paper first
+    engine.similar("2401.01234", limit=5)                        # nearest papers by vector
+
+Both indexes are refreshed from the store before a query (at most once a second), so a paper
+added by an import, a sync or a submission is findable without a restart.
 """
 
 from __future__ import annotations
 
 import re
+import threading
+import time
 from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 from typing import Literal
 
-from broadsheet import ids
-from broadsheet.models import SearchHit
+from broadsheet import ids, rank
+from broadsheet.embed import Embedder
+from broadsheet.lexical import LexicalIndex
+from broadsheet.metadata import display_title
+from broadsheet.models import Filters, PaperView, SearchHit
 from broadsheet.store import Store
+from broadsheet.vectors import VectorIndex
 
 MAX_QUERY = 250
 MAX_TERMS = 32
+ALPHA = 0.3  # weight of BM25 in the fusion; tuned on SciFact train (benchmarks/relevance.py --sweep)
+CANDIDATES = 100  # from each engine before fusion
+Mode = Literal["hybrid", "lexical", "vector"]
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 class InvalidQuery(ValueError):
     """A query that cannot be searched (empty, too long, no words)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Segment:
-    """A piece of text, marked when it matches the query (HF's highlightedTitle items)."""
-
-    type: Literal["text", "highlight"]
-    text: str
 
 
 def terms(query: str) -> list[str]:
@@ -48,110 +55,119 @@ def validate(query: str) -> str:
     return text
 
 
-def fts_match(words: list[str], mode: Literal["and", "or"]) -> str:
-    """An FTS5 MATCH expression; each word is quoted so no user input is read as FTS syntax."""
-    quoted = ['"' + w.replace('"', '""') + '"' for w in words]
-    return (" OR " if mode == "or" else " ").join(quoted)
+_CATEGORY = re.compile(r"[a-z]+(?:-[a-z]+)*(?:\.[A-Za-z]+(?:-[a-z]+)*)?")
 
 
-def search(store: Store, query: str, *, limit: int = 20, offset: int = 0) -> list[SearchHit]:
-    """Best matches for a query, best first. Raises InvalidQuery for unusable input."""
-    text = validate(query)
-    wanted = offset + limit
-    ranked: dict[int, float] = {}
-    exact = _id_match(store, text)
-    if exact is not None:
-        ranked[exact] = float("inf")
-    words = terms(text)
-    if words:
-        for mode in ("and", "or"):
-            if len(ranked) >= wanted or (mode == "or" and len(words) == 1):
-                break
-            for row_id, score in store.papers.keyword_ids(fts_match(words, mode), limit=wanted):
-                ranked.setdefault(row_id, score if mode == "and" else score - 1e6)
-    page = list(ranked.items())[offset:wanted]
-    views = store.papers.views([row_id for row_id, _ in page])
-    return [SearchHit(view, score) for view, (_, score) in zip(views, page, strict=False)]
+def make_filters(
+    *, category: str | None = None, since: str | None = None, until: str | None = None,
+    daily_only: bool = False, has_code: bool = False,
+) -> Filters:  # fmt: skip
+    """Filters from user input (strings as typed); raises InvalidQuery with the reason."""
+    if category and not _CATEGORY.fullmatch(category.strip()):
+        raise InvalidQuery(f"{category[:40]!r} is not an arXiv category (e.g. cs.CL)")
+    start, end = _date(since, "from"), _date(until, "to")
+    if start and end and end < start:
+        raise InvalidQuery("the 'to' date is before the 'from' date")
+    return Filters((category or "").strip() or None, start, end, daily_only, has_code)
 
 
-def _id_match(store: Store, text: str) -> int | None:
-    try:
-        return store.papers.id_of(ids.parse(text).id)
-    except ids.InvalidArxivId:
+def _date(value: str | None, name: str) -> date | None:
+    if not value or not value.strip():
         return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidQuery(f"invalid '{name}' date {value[:20]!r}: expected YYYY-MM-DD") from None
 
 
-def _stem(word: str) -> str:
-    """A light prefix stem, so `representations` also marks `representation`."""
-    return word if len(word) <= 4 else word[: max(4, len(word) - 3)]
+@dataclass
+class Engine:
+    store: Store
+    embedder: Embedder
+    directory: Path
+    alpha: float = ALPHA
+    refresh_every: float = 1.0  # seconds between checks that the indexes are current
+
+    def __post_init__(self) -> None:
+        self.lexical = LexicalIndex(self.store, self.directory / "lexical")
+        self.vectors = VectorIndex(self.store, self.embedder.name, self.embedder.dim, self.directory / "vectors")
+        self._checked = float("-inf")
+        self._lock = threading.Lock()
+        self.refresh(force=True)
+
+    def refresh(self, *, force: bool = False) -> None:
+        """Bring both indexes up to date with the store (throttled unless forced)."""
+        if not force and time.monotonic() - self._checked < self.refresh_every:
+            return
+        with self._lock:
+            self.lexical.refresh()
+            self.vectors.refresh()
+            self._checked = time.monotonic()
+
+    def search(
+        self, query: str, *, filters: Filters = Filters(), limit: int = 20, offset: int = 0, mode: Mode = "hybrid"
+    ) -> list[SearchHit]:
+        """Best matches, best first. Raises InvalidQuery for unusable input."""
+        text = validate(query)
+        self.refresh()
+        wanted = offset + limit
+        pool = max(CANDIDATES, wanted) * (10 if filters.active else 1)
+        scores = self._scores(text, pool, mode, filters)
+        if filters.active:
+            allowed = self.store.papers.matching(list(scores), filters)
+            scores = {k: v for k, v in scores.items() if k in allowed}
+        ranked = sorted(scores, key=lambda k: scores[k], reverse=True)
+        ranked = _exact_first(self.store, text, ranked, filters)[offset:wanted]
+        views = self.store.papers.views(ranked)
+        return [SearchHit(v, scores.get(row_id, float("inf"))) for v, row_id in zip(views, ranked, strict=False)]
+
+    def _scores(self, text: str, pool: int, mode: Mode, filters: Filters) -> dict[int, float]:
+        lexical = dict(self.lexical.search(terms(text), limit=pool)) if mode != "vector" else {}
+        if mode == "lexical":
+            return lexical
+        query = self.embedder.embed([text])[0]
+        semantic = {n.paper_id: n.score for n in self.vectors.search(query, limit=pool)}
+        if mode == "vector":
+            return semantic
+        for row_id in lexical.keys() - semantic.keys():  # exact cosine for lexical-only candidates
+            vec = self.vectors.vector(row_id)
+            if vec is not None:
+                semantic[row_id] = float(vec @ query)
+        return rank.convex(lexical, semantic, self.alpha)
+
+    def similar(self, arxiv_id: str, *, limit: int = 5) -> list[SearchHit]:
+        """Nearest papers by vector, the paper itself excluded."""
+        self.refresh()
+        row_id = self.store.papers.id_of(arxiv_id)
+        vec = self.vectors.vector(row_id) if row_id is not None else None
+        if row_id is None or vec is None:
+            return []
+        found = [n for n in self.vectors.search(vec, limit=limit + 1) if n.paper_id != row_id][:limit]
+        views = self.store.papers.views([n.paper_id for n in found])
+        return [SearchHit(v, n.score) for v, n in zip(views, found, strict=False)]
 
 
-def highlight(text: str, words: list[str]) -> list[Segment]:
-    """Split text into plain and matching pieces; a word matches when it starts with a query stem."""
-    stems = tuple(_stem(w) for w in words if w)
-    segments: list[Segment] = []
-    last = 0
-    for match in _WORD.finditer(text):
-        if stems and match.group(0).lower().startswith(stems):
-            if match.start() > last:
-                segments.append(Segment("text", text[last : match.start()]))
-            segments.append(Segment("highlight", match.group(0)))
-            last = match.end()
-    if last < len(text):
-        segments.append(Segment("text", text[last:]))
-    return _joined(segments)
+def _exact_first(store: Store, text: str, ranked: list[int], filters: Filters) -> list[int]:
+    """An arXiv id, or a paper's exact title, as the query puts that paper first."""
+    try:
+        exact = store.papers.id_of(ids.parse(text).id)
+    except ids.InvalidArxivId:
+        exact = _title_match(store, text, ranked[:20])
+    if exact is None or (filters.active and exact not in store.papers.matching([exact], filters)):
+        return ranked
+    return [exact, *(r for r in ranked if r != exact)]
 
 
-def _joined(segments: list[Segment]) -> list[Segment]:
-    """Merge neighbouring highlights separated only by spaces ("meaningful representations")."""
-    out: list[Segment] = []
-    for seg in segments:
-        if out and out[-1].type == seg.type == "highlight":
-            out[-1] = Segment("highlight", out[-1].text + seg.text)
-        elif (
-            len(out) >= 2
-            and seg.type == "highlight"
-            and out[-1].type == "text"
-            and not out[-1].text.strip()
-            and out[-2].type == "highlight"
-        ):
-            space = out.pop()
-            out[-1] = Segment("highlight", out[-1].text + space.text + seg.text)
-        else:
-            out.append(seg)
-    return out
+def _title_match(store: Store, text: str, candidates: list[int]) -> int | None:
+    wanted = _norm(text)
+    for view in store.papers.views(candidates):
+        if _norm(display_title(view.paper.title)) == wanted:
+            return store.papers.id_of(view.paper.arxiv_id)
+    return None
 
 
-def snippet(segments: list[Segment], width: int = 320) -> list[Segment]:
-    """A window of about `width` characters around the first highlight."""
-    total = sum(len(s.text) for s in segments)
-    if total <= width:
-        return segments
-    pos = 0
-    for seg in segments:
-        if seg.type == "highlight":
-            break
-        pos += len(seg.text)
-    full = "".join(s.text for s in segments)
-    start = max(0, min(pos - width // 3, total - width))
-    end = start + width
-    if start > 0:  # begin and end on word boundaries
-        start = full.find(" ", start, pos) + 1 if full.find(" ", start, pos) >= 0 else start
-    if end < total:
-        end = max(full.rfind(" ", start, end), pos + 1) if full.rfind(" ", start, end) > pos else end
-    return _cut(segments, start, end)
+def _norm(text: str) -> str:
+    return " ".join(terms(text))
 
 
-def _cut(segments: list[Segment], start: int, end: int) -> list[Segment]:
-    out: list[Segment] = []
-    pos = 0
-    for seg in segments:
-        a, b = max(start, pos), min(end, pos + len(seg.text))
-        if a < b:
-            out.append(Segment(seg.type, seg.text[a - pos : b - pos]))
-        pos += len(seg.text)
-    if out and start > 0:
-        out[0] = Segment(out[0].type, "…" + out[0].text.lstrip())
-    if out and end < pos:
-        out[-1] = Segment(out[-1].type, out[-1].text.rstrip() + "…")
-    return out
+__all__ = ["Engine", "InvalidQuery", "PaperView", "SearchHit", "make_filters", "terms", "validate"]

@@ -10,6 +10,7 @@ Face user names, avatars, organisations or AI summaries are copied.
   record of every curated paper that has one (for its categories), arXiv-metadata layout.
 - daily.jsonl.gz: the last `--days` days of hf-daily-papers, as {"date", "item"} lines in a
   minimal daily_papers item shape.
+- vectors-<model>.npz: every demo paper's vector from `broadsheet embed`'s code (float16, by id).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import argparse
 import ast
 import gzip
 import json
+import tempfile
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent.parent / "broadsheet" / "demo"
@@ -28,6 +30,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     parser.add_argument("--days", type=int, default=60)
+    parser.add_argument("--tokens", type=int, default=256, help="embedding token limit (the default setting)")
     args = parser.parse_args()
     curated = curated_items(args.shared / "hf-daily-papers" / "items.jsonl.gz", args.days)
     wanted = {line["item"]["paper"]["id"] for line in curated}
@@ -39,6 +42,33 @@ def main() -> None:
     write(OUT / "daily.jsonl.gz", curated)
     print(f"arxiv.jsonl.gz: {len(firehose)} firehose + {len(joined)} curated with listings")
     print(f"daily.jsonl.gz: {len(curated)} curated entries on {len({c['date'] for c in curated})} days")
+    write_vectors(args.tokens)
+
+
+def write_vectors(tokens: int) -> None:
+    """Load the demo into a scratch store, embed it like `broadsheet embed`, save the vectors."""
+    from zoneinfo import ZoneInfo
+
+    import numpy as np
+
+    from broadsheet import demo
+    from broadsheet.embed import MiniLM, embed_pending
+    from broadsheet.store import Store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store.open(f"sqlite:///{tmp}/demo.db")
+        store.migrate()
+        demo.load(store, ZoneInfo("America/New_York"))
+        embedder = MiniLM(max_tokens=tokens)
+        embed_pending(store, embedder)
+        with store.db.read() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT p.arxiv_id, e.vector FROM embeddings e JOIN papers p ON p.id = e.paper_id ORDER BY p.arxiv_id"
+            ).all()
+    ids = np.array([r[0] for r in rows])
+    vectors = np.stack([np.frombuffer(r[1], dtype="<f4") for r in rows]).astype(np.float16)
+    np.savez_compressed(demo.vectors_file(embedder.name), ids=ids, vectors=vectors)
+    print(f"{demo.vectors_file(embedder.name).name}: {len(ids)} vectors")
 
 
 def curated_items(path: Path, days: int) -> list[dict[str, object]]:

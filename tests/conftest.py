@@ -15,8 +15,10 @@ from fastapi.testclient import TestClient
 
 from broadsheet import demo
 from broadsheet.config import Settings
+from broadsheet.embed import minilm_name
+from broadsheet.search import Engine
 from broadsheet.store import Store
-from broadsheet.web import create_app
+from broadsheet.web import create_app, make_engine
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -50,14 +52,20 @@ def demo_store(demo_settings: Settings) -> Iterator[Store]:
     """A store with the bundled demo corpus; tests must not change it."""
     s = Store.open(demo_settings.db_url)
     s.migrate()
-    demo.load(s, demo_settings.zone)
+    demo.load(s, demo_settings.zone, model=minilm_name(demo_settings.embed_max_tokens))
     yield s
     s.close()
 
 
 @pytest.fixture(scope="session")
-def client(demo_settings: Settings, demo_store: Store) -> TestClient:
-    return TestClient(create_app(demo_settings, demo_store))
+def engine(demo_settings: Settings, demo_store: Store) -> Engine:
+    """The real search engine (real model, tantivy, vectors) over the demo corpus."""
+    return make_engine(demo_settings, demo_store)
+
+
+@pytest.fixture(scope="session")
+def client(demo_settings: Settings, demo_store: Store, engine: Engine) -> TestClient:
+    return TestClient(create_app(demo_settings, demo_store, engine))
 
 
 def free_port() -> int:
@@ -67,10 +75,11 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server(demo_settings: Settings, demo_store: Store) -> Iterator[str]:
+def server(demo_settings: Settings, demo_store: Store, engine: Engine) -> Iterator[str]:
     """The demo site served by a real uvicorn on a loopback port; yields its base URL."""
     port = free_port()
-    config = uvicorn.Config(create_app(demo_settings, demo_store), host="127.0.0.1", port=port, log_level="warning")
+    app = create_app(demo_settings, demo_store, engine)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()

@@ -23,7 +23,6 @@ def test_listings_sample_imports_and_reimport_changes_nothing(store: Store) -> N
     again = import_file(store, LISTINGS, NY)
     assert again.result == UpsertResult(unchanged=128)
     assert digest(store) == before
-    store.check()
 
 
 def test_listing_fields_class_codes_and_links(store: Store) -> None:
@@ -99,7 +98,6 @@ def test_malformed_lines_are_reported_by_number_and_skipped(store: Store, tmp_pa
     assert [e.line for e in report.errors] == [2, 3, 5, 6, 7]
     assert "title" in report.errors[2].message and "authors" in report.errors[4].message
     assert store.papers.get("2503.99999") is None and store.papers.get("2503.99998") is None
-    store.check()
 
 
 def test_truncated_gzip_keeps_complete_batches_and_reports(store: Store, tmp_path: Path) -> None:
@@ -110,7 +108,6 @@ def test_truncated_gzip_keeps_complete_batches_and_reports(store: Store, tmp_pat
     assert report.error_count == 1 and "truncated" in report.errors[0].message
     assert 0 < report.result.new < 128 == report.result.new + 128 - report.result.new
     assert store.papers.count() == report.result.new
-    store.check()
 
 
 def test_unreadable_inputs_fail_clearly(store: Store, tmp_path: Path) -> None:

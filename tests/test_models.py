@@ -40,3 +40,10 @@ def test_without_version_numbers_the_later_update_wins() -> None:
     assert merge(merge(stored, oai), stored).title == "OAI title"
     api_v1 = Paper("1401.2122", "v1", "a", version=1, updated_at=datetime(2014, 1, 9, tzinfo=UTC))
     assert merge(api_v1, oai).title == "OAI title"  # unknown version: the later update decides
+
+
+def test_a_record_with_a_version_beats_one_without() -> None:
+    listing = Paper("2401.00001", "Listing title", "a")
+    replaced = Paper("2401.00001", "Replacement title", "a", version=2)
+    assert merge(listing, replaced).title == "Replacement title"
+    assert merge(merge(listing, replaced), listing).title == "Replacement title"  # re-importing the listing: no flip

@@ -7,7 +7,7 @@ something was not found, 2 bad usage or settings, 3 an outside service failed.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -17,6 +17,9 @@ from broadsheet.config import Settings
 from broadsheet.fetcher import Fetcher, Politeness
 from broadsheet.importer import ImportReport
 from broadsheet.store import Store
+
+if TYPE_CHECKING:
+    from broadsheet.embed import MiniLM
 
 app = typer.Typer(help="Broadsheet: a self-hostable Daily Papers site for arXiv.", no_args_is_help=True)
 papers_app = typer.Typer(help="Look at stored papers.", no_args_is_help=True)
@@ -80,6 +83,24 @@ def print_reports(reports: list[ImportReport]) -> None:
             err.print(f"  … and {r.error_count - 10:,} more", highlight=False)
 
 
+def embedder_for(settings: Settings) -> MiniLM:
+    from broadsheet.embed import MiniLM
+
+    return MiniLM(max_tokens=settings.embed_max_tokens)
+
+
+def embed_new(store: Store, settings: Settings) -> None:
+    """After an ingest: embed the new papers now if they are few, else say how to do it."""
+    from broadsheet.embed import embed_pending, minilm_name
+
+    pending = store.embeddings.missing_count(minilm_name(settings.embed_max_tokens))
+    if 0 < pending <= settings.embed_on_ingest:
+        embed_pending(store, embedder_for(settings))
+        out.print(f"{pending:,} new papers embedded for search", highlight=False)
+    elif pending:
+        out.print(f"{pending:,} papers await embedding: run `broadsheet embed`", highlight=False)
+
+
 def main() -> None:
     app()
 
@@ -87,6 +108,7 @@ def main() -> None:
 # isort: off
 from broadsheet.cli import site  # noqa: E402  (registers the commands, in help order)
 from broadsheet.cli import ingest  # noqa: E402
+from broadsheet.cli import search  # noqa: E402
 # isort: on
 
-__all__ = ["app", "ingest", "main", "site"]
+__all__ = ["app", "ingest", "main", "search", "site"]

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from broadsheet import arxiv, hf, ids
 from broadsheet.arxiv import oai, rss
 from broadsheet.arxiv.api import ArxivApiError
-from broadsheet.cli import app, err, fail, make_fetcher, open_store, out, print_reports
+from broadsheet.cli import app, embed_new, err, fail, make_fetcher, open_store, out, print_reports
 from broadsheet.config import Settings
 from broadsheet.dump import RecordError
 from broadsheet.fetcher import FetchError
@@ -73,6 +73,7 @@ def import_(
             failures += 1
             continue
         print_reports([report])
+    embed_new(store, settings)
     store.close()
     if failures:
         raise typer.Exit(1)
@@ -151,6 +152,7 @@ def harvest(
         f"{r.unchanged} unchanged), {result.deleted} deleted",
         highlight=False,
     )
+    embed_new(store, settings)
 
 
 @app.command()
@@ -170,6 +172,7 @@ def fetch(
         report = arxiv.fetch_into(store, fetcher, wanted, url=settings.arxiv_api_url)
     r = report.result
     out.print(f"{len(report.found)} found: {r.new} new, {r.updated} updated, {r.unchanged} unchanged", highlight=False)
+    embed_new(store, settings)
     if report.missing:
         raise fail(f"not on arXiv: {', '.join(report.missing)}", 1)
 
@@ -194,4 +197,5 @@ def sync_hf(
     r = store.daily.upsert(records, source="hf")
     skipped = f", {errors} malformed skipped" if errors else ""
     out.print(f"{the_day}: {r.new} new, {r.updated} updated, {r.unchanged} unchanged{skipped}", highlight=False)
+    embed_new(store, settings)
     _changed(r)

@@ -10,7 +10,12 @@ import typer
 from broadsheet import demo, ids
 from broadsheet.cli import app, fail, open_store, out, papers_app, print_reports
 from broadsheet.config import Settings
+from broadsheet.embed import minilm_name
 from broadsheet.metadata import display_text, display_title
+
+
+def model_name(settings: Settings) -> str:
+    return minilm_name(settings.embed_max_tokens)
 
 
 @app.command()
@@ -37,7 +42,7 @@ def serve(
     store = open_store(settings)
     if settings.load_demo and store.papers.count() == 0:
         out.print("Empty database: loading the demo corpus…")
-        print_reports(demo.load(store, settings.zone))
+        print_reports(demo.load(store, settings.zone, model=model_name(settings)))
     bind = {"host": host or settings.host, "port": port or settings.port}
     if reload:
         store.close()
@@ -51,7 +56,7 @@ def demo_(ctx: typer.Context) -> None:
     """Load the bundled demo corpus (safe to repeat: nothing changes the second time)."""
     settings: Settings = ctx.obj
     store = open_store(settings)
-    print_reports(demo.load(store, settings.zone))
+    print_reports(demo.load(store, settings.zone, model=model_name(settings)))
     store.close()
 
 

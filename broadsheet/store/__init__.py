@@ -8,9 +8,8 @@ store.daily.views(period)             # -> [PaperView], most upvoted first
 
 from __future__ import annotations
 
-from sqlalchemy import text
-
 from broadsheet.store.daily import Daily
+from broadsheet.store.embeddings import Embeddings
 from broadsheet.store.engine import Db, make_engine, migrate, needs_migration
 from broadsheet.store.harvests import Harvests
 from broadsheet.store.papers import Cursor, Papers
@@ -24,6 +23,7 @@ class Store:
         self.papers = Papers(db)
         self.daily = Daily(db)
         self.harvests = Harvests(db)
+        self.embeddings = Embeddings(db)
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -34,12 +34,6 @@ class Store:
 
     def needs_migration(self) -> bool:
         return needs_migration(self.db)
-
-    def check(self) -> None:
-        """Raise if the full-text index disagrees with the papers table (SQLite only)."""
-        if self.db.dialect == "sqlite":
-            with self.db.write() as conn:
-                conn.execute(text("INSERT INTO papers_fts(papers_fts, rank) VALUES ('integrity-check', 1)"))
 
     def close(self) -> None:
         self.db.engine.dispose()

@@ -6,15 +6,16 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, text, tuple_, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, tuple_, update
 
-from broadsheet.models import Paper, PaperView, UpsertResult, merge
+from broadsheet.models import Change, Filters, Paper, PaperView, UpsertResult, merge
 from broadsheet.store.engine import Db
-from broadsheet.store.rows import paper_from_row, paper_values, view_from_row, view_select
-from broadsheet.store.schema import announcements, paper_categories, papers
+from broadsheet.store.rows import filter_clauses, paper_from_row, paper_values, view_from_row, view_select
+from broadsheet.store.schema import announcements, embeddings, paper_categories, papers
 
-# bm25() weights for the FTS5 columns (title, abstract, authors): a title hit counts most.
-FTS_WEIGHTS = (5.0, 1.0, 2.0)
+
+def embedded_text(paper: Paper) -> tuple[str, str]:
+    return paper.title, paper.abstract
 
 
 class Cursor(NamedTuple):
@@ -89,16 +90,30 @@ class Papers:
         last = rows[-1]._mapping if len(rows) == limit else None
         return views, (Cursor(last["published_at"], last["id"]) if last else None)
 
-    def keyword_ids(self, match: str, *, limit: int, offset: int = 0) -> list[tuple[int, float]]:
-        """(id, score) pairs for an FTS5 MATCH expression, best first (higher score is better)."""
-        sql = text(
-            f"SELECT rowid, -bm25(papers_fts, {', '.join(map(str, FTS_WEIGHTS))}) AS score "
-            "FROM papers_fts WHERE papers_fts MATCH :match ORDER BY bm25(papers_fts, "
-            f"{', '.join(map(str, FTS_WEIGHTS))}) LIMIT :limit OFFSET :offset"
-        )
+    def changed_since(self, mark: datetime | None, *, after_id: int = -1, limit: int = 5000) -> list[Change]:
+        """Papers changed after (mark, after_id) in (modified_at, id) order; all when `mark` is None.
+
+        The lexical index's feed: it pages by the last row seen, and re-reads rows stamped exactly
+        `mark` when `after_id` is -1 (re-indexing a paper twice is harmless, missing one is not).
+        """
+        query = select(papers.c.id, papers.c.title, papers.c.abstract, papers.c.authors, papers.c.modified_at)
+        if mark is not None:
+            query = query.where(tuple_(papers.c.modified_at, papers.c.id) > tuple_(mark, after_id))
+        query = query.order_by(papers.c.modified_at, papers.c.id).limit(limit)
         with self.db.read() as conn:
-            rows = conn.execute(sql, {"match": match, "limit": limit, "offset": offset}).all()
-        return [(int(r[0]), float(r[1])) for r in rows]
+            return [Change(r.id, r.title, r.abstract, tuple(r.authors), r.modified_at) for r in conn.execute(query)]
+
+    def latest_change(self) -> tuple[datetime | None, int]:
+        """(newest modified_at, number of papers): cheap, to tell whether indexes are current."""
+        with self.db.read() as conn:
+            newest, count = conn.execute(select(func.max(papers.c.modified_at), func.count())).one()
+        return newest, int(count)
+
+    def matching(self, ids: Sequence[int], filters: Filters) -> set[int]:
+        """The ids among `ids` that pass the filters."""
+        query = select(papers.c.id).where(papers.c.id.in_(list(ids)), *filter_clauses(filters))
+        with self.db.read() as conn:
+            return set(conn.execute(query).scalars())
 
     def id_of(self, arxiv_id: str) -> int | None:
         with self.db.read() as conn:
@@ -122,33 +137,20 @@ def upsert_papers(conn: Connection, batch: Sequence[Paper]) -> Written:
             if merged != old:
                 updates.append((row_id, merged))
     ids = {key: row_id for key, (row_id, _) in stored.items()}
+    stored_by_id = dict(stored.values())
     if inserts:
         conn.execute(insert(papers), [paper_values(p, now) | {"created_at": now} for p in inserts])
-        new_ids = {key: row_id for key, (row_id, _) in _stored(conn, [p.arxiv_id for p in inserts]).items()}
-        _index_new(conn, list(new_ids.values()))
-        ids |= new_ids
+        ids |= {key: row_id for key, (row_id, _) in _stored(conn, [p.arxiv_id for p in inserts]).items()}
     if updates:
         rows = [paper_values(p, now) | {"row_id": row_id} for row_id, p in updates]
         conn.execute(update(papers).where(papers.c.id == bindparam("row_id")), rows)
+        reworded = [row_id for row_id, p in updates if embedded_text(p) != embedded_text(stored_by_id[row_id])]
+        if reworded:  # a new title or abstract: its vectors are stale and get recomputed by `embed`
+            conn.execute(delete(embeddings).where(embeddings.c.paper_id.in_(reworded)))
     _write_categories(conn, [(ids[p.arxiv_id], p) for p in inserts] + updates)
     unchanged = len(incoming) - len(inserts) - len(updates)
     changed = {p.arxiv_id for p in inserts} | {p.arxiv_id for _, p in updates}
     return Written(UpsertResult(len(inserts), len(updates), unchanged), ids, changed)
-
-
-def _index_new(conn: Connection, row_ids: list[int]) -> None:
-    """Add new papers to the SQLite full-text index (updates and deletes are kept in sync by triggers)."""
-    if conn.dialect.name != "sqlite":
-        return
-    for start in range(0, len(row_ids), 500):
-        chunk = row_ids[start : start + 500]
-        conn.execute(
-            text(
-                "INSERT INTO papers_fts(rowid, title, abstract, authors) "
-                "SELECT id, title, abstract, authors FROM papers WHERE id IN :ids"
-            ).bindparams(bindparam("ids", expanding=True)),
-            {"ids": chunk},
-        )
 
 
 def _stored(conn: Connection, arxiv_ids: list[str]) -> dict[str, tuple[int, Paper]]:

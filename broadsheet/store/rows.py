@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Select, false, func, select
+from sqlalchemy import ColumnElement, Row, Select, exists, false, func, select
 
-from broadsheet.models import Paper, PaperView, Submitter
-from broadsheet.store.schema import comments, daily_entries, papers, users, votes
+from broadsheet.models import Filters, Paper, PaperView, Submitter
+from broadsheet.store.schema import comments, daily_entries, paper_categories, papers, users, votes
 
 PAPER_FIELDS = (
     "arxiv_id", "title", "abstract", "version", "comment", "journal_ref", "doi", "license",
@@ -80,3 +80,21 @@ def view_from_row(row: Row[Any]) -> PaperView:
         submitted_by=submitter,
         submitter_comment=m["entry_comment"],
     )
+
+
+def filter_clauses(filters: Filters) -> list[ColumnElement[bool]]:
+    """SQL conditions on `papers` for search filters."""
+    clauses: list[ColumnElement[bool]] = []
+    if filters.category:
+        clauses.append(
+            exists().where(paper_categories.c.paper_id == papers.c.id, paper_categories.c.category == filters.category)
+        )
+    if filters.since:
+        clauses.append(papers.c.published_at >= datetime.combine(filters.since, time(), UTC))
+    if filters.until:
+        clauses.append(papers.c.published_at < datetime.combine(filters.until + timedelta(days=1), time(), UTC))
+    if filters.daily_only:
+        clauses.append(exists().where(daily_entries.c.paper_id == papers.c.id, daily_entries.c.hidden == false()))
+    if filters.has_code:
+        clauses.append(papers.c.code_url.is_not(None))
+    return clauses

@@ -14,11 +14,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -72,6 +74,7 @@ papers = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("modified_at", UTCDateTime, nullable=False),
     Index("ix_papers_published", "published_at", "id"),
+    Index("ix_papers_modified", "modified_at"),
 )
 
 paper_categories = Table(
@@ -161,4 +164,16 @@ harvests = Table(
     Column("done", Boolean, nullable=False, server_default=_false),
     Column("started_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+embeddings = Table(
+    "embeddings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),  # grows monotonically: indexes catch up by it
+    Column("paper_id", Integer, ForeignKey("papers.id", ondelete="CASCADE"), nullable=False),
+    Column("model", String(64), nullable=False),  # the embedder's name: a vector is only comparable within one
+    Column("vector", LargeBinary, nullable=False),  # float32, little-endian
+    UniqueConstraint("paper_id", "model", name="uq_embeddings_paper_model"),
+    Index("ix_embeddings_model_id", "model", "id"),
+    sqlite_autoincrement=True,
 )

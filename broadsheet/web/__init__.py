@@ -17,8 +17,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from broadsheet import ids
 from broadsheet.config import Settings
+from broadsheet.highlight import Segment
 from broadsheet.metadata import display_text, display_title
-from broadsheet.search import Segment
+from broadsheet.search import Engine
 from broadsheet.store import Store
 from broadsheet.web import api, pages
 from broadsheet.web.deps import HttpError
@@ -26,7 +27,8 @@ from broadsheet.web.deps import HttpError
 HERE = Path(__file__).parent
 
 
-def create_app(settings: Settings, store: Store) -> FastAPI:
+def create_app(settings: Settings, store: Store, engine: Engine | None = None) -> FastAPI:
+    """The site and API over `store`; `engine` (search) is built from the settings unless given."""
     app = FastAPI(
         title=settings.site_name,
         description="Daily arXiv papers, community-curated. The `/api` routes follow Hugging Face's papers API.",
@@ -36,6 +38,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = store
+    app.state.engine = engine or make_engine(settings, store)
     app.state.templates = _templates(settings)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api.router)
@@ -58,6 +61,12 @@ async def _security_headers(request: Request, call_next: Any) -> Response:
     if request.url.path != "/api/docs":
         response.headers.setdefault("Content-Security-Policy", _CSP)
     return response
+
+
+def make_engine(settings: Settings, store: Store) -> Engine:
+    from broadsheet.embed import MiniLM
+
+    return Engine(store, MiniLM(max_tokens=settings.embed_max_tokens), settings.index_dir)
 
 
 def app_from_env() -> FastAPI:

@@ -14,10 +14,11 @@ from broadsheet import rank, search
 from broadsheet.periods import Period
 from broadsheet.store import Cursor, Store
 from broadsheet.web import shapes
-from broadsheet.web.deps import HttpError, arxiv_id, now, period, store
+from broadsheet.web.deps import HttpError, arxiv_id, engine, now, period, store
 
 router = APIRouter(prefix="/api", tags=["api"])
 StoreDep = Annotated[Store, Depends(store)]
+EngineDep = Annotated[search.Engine, Depends(engine)]
 TRENDING_POOL = 1000  # trending ranks the most recently listed entries of the period
 
 
@@ -59,26 +60,46 @@ def daily_papers(
     return items
 
 
-@router.get("/papers/search", summary="Search papers (HF-compatible, with highlights)")
+@router.get("/papers/search", summary="Search papers: hybrid BM25 + semantic (HF-compatible, with highlights)")
 def search_papers(
     request: Request,
     response: Response,
     db: StoreDep,
+    search_engine: EngineDep,
     q: Annotated[str | None, Query(max_length=search.MAX_QUERY)] = None,
     limit: Annotated[int, Query(ge=1, le=120)] = 50,
     p: Annotated[int, Query(ge=0, le=1000)] = 0,
+    category: Annotated[str | None, Query(max_length=32, description="arXiv category, e.g. cs.CL")] = None,
+    since: Annotated[
+        str | None, Query(alias="from", max_length=10, description="published on/after YYYY-MM-DD")
+    ] = None,
+    until: Annotated[str | None, Query(alias="to", max_length=10, description="published on/before YYYY-MM-DD")] = None,
+    daily: Annotated[bool, Query(description="only papers listed on Daily Papers")] = False,
+    has_code: Annotated[bool, Query(description="only papers with a code repository")] = False,
+    mode: Annotated[Literal["hybrid", "lexical", "vector"], Query()] = "hybrid",
 ) -> list[shapes.Json]:
     if q is None:  # huggingface_hub's list_papers() without a query: the newest papers
         views, _ = db.papers.newest(limit=limit)
         return [shapes.search_item(v, []) for v in views]
     try:
-        hits = search.search(db, q, limit=limit, offset=p * limit)
+        filters = search.make_filters(category=category, since=since, until=until, daily_only=daily, has_code=has_code)
+        hits = search_engine.search(q, filters=filters, limit=limit, offset=p * limit, mode=mode)
     except search.InvalidQuery as exc:
         raise HttpError(400, str(exc)) from None
-    words = search.terms(q)
     if len(hits) == limit:
         _link_next(request, response, p=p + 1)
-    return [shapes.search_item(h.view, words) for h in hits]
+    words = search.terms(q)
+    return [shapes.search_item(h.view, words) | {"score": h.score} for h in hits]
+
+
+@router.get("/papers/{paper_id:path}/similar", summary="Nearest papers by meaning")
+def similar_papers(
+    paper_id: str, db: StoreDep, search_engine: EngineDep, limit: Annotated[int, Query(ge=1, le=50)] = 10
+) -> list[shapes.Json]:
+    key = arxiv_id(paper_id)
+    if db.papers.id_of(key) is None:
+        raise HttpError(404, f"paper {paper_id} is not indexed")
+    return [shapes.paper(h.view) | {"similarity": round(h.score, 4)} for h in search_engine.similar(key, limit=limit)]
 
 
 @router.get("/papers", summary="All papers, newest first, cursor-paged")

@@ -9,6 +9,7 @@ from fastapi import Request
 from broadsheet import ids
 from broadsheet.config import Settings
 from broadsheet.periods import PARSERS, InvalidPeriod, Kind, Period
+from broadsheet.search import Engine
 from broadsheet.store import Store
 
 
@@ -24,6 +25,11 @@ class HttpError(Exception):
 def store(request: Request) -> Store:
     s: Store = request.app.state.store
     return s
+
+
+def engine(request: Request) -> Engine:
+    e: Engine = request.app.state.engine
+    return e
 
 
 def settings(request: Request) -> Settings:

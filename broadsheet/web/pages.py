@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from broadsheet import search
+from broadsheet.highlight import highlight, snippet
 from broadsheet.metadata import display_text, display_title
 from broadsheet.periods import Kind, Period, containing
 from broadsheet.web import shapes
-from broadsheet.web.deps import HttpError, arxiv_id, period, settings, split_format, store, today
+from broadsheet.web.deps import HttpError, arxiv_id, engine, period, settings, split_format, store, today
 
 router = APIRouter(include_in_schema=False)
 Page = Annotated[int, Query(ge=0, le=10_000)]
@@ -83,22 +85,41 @@ def _listing(request: Request, chosen: Period | None, *, p: int, as_json: bool) 
 
 
 @router.get("/search")
-def search_page(request: Request, q: Annotated[str, Query(max_length=2000)] = "", p: Page = 0) -> Response:
+def search_page(
+    request: Request,
+    q: Annotated[str, Query(max_length=2000)] = "",
+    p: Page = 0,
+    category: Annotated[str, Query(max_length=100)] = "",
+    since: Annotated[str, Query(alias="from", max_length=100)] = "",
+    until: Annotated[str, Query(alias="to", max_length=100)] = "",
+    daily: bool = False,
+    has_code: bool = False,
+) -> Response:
     size = settings(request).page_size
     hits: list[Any] = []
     error = None
     if q.strip():
         try:
-            hits = search.search(store(request), q, limit=size + 1, offset=p * size)
+            filters = search.make_filters(
+                category=category, since=since, until=until, daily_only=daily, has_code=has_code
+            )
+            hits = engine(request).search(q, filters=filters, limit=size + 1, offset=p * size)
         except search.InvalidQuery as exc:
             error = str(exc)
     words = search.terms(q)
     results = [
-        (h.view, search.highlight(display_title(h.view.paper.title), words),
-         search.snippet(search.highlight(display_text(h.view.paper.abstract), words)))
+        (h.view, highlight(display_title(h.view.paper.title), words),
+         snippet(highlight(display_text(h.view.paper.abstract), words)))
         for h in hits[:size]
     ]  # fmt: skip
-    context = {"q": q, "results": results, "error": error, "page": p, "more": len(hits) > size}
+    form = {"category": category, "from": since, "to": until, "daily": daily, "has_code": has_code}
+    kept = {k: v for k, v in ({"q": q} | form).items() if v}
+
+    def page_url(page: int) -> str:
+        return "/search?" + urlencode(kept | {"p": page})
+
+    context: dict[str, Any] = {"q": q, "results": results, "error": error, "page": p, "more": len(hits) > size}
+    context |= {"form": form, "page_url": page_url}
     return render(request, "search.html", context, status=400 if error else 200)
 
 
@@ -114,4 +135,5 @@ def paper_page(request: Request, paper_id: str) -> Response:
         raise HttpError(404, f"Paper {canonical} is not indexed on this site yet.")
     if as_json:
         return JSONResponse(shapes.paper(view))
-    return render(request, "paper.html", {"view": view, "paper": view.paper})
+    similar = engine(request).similar(canonical, limit=5)
+    return render(request, "paper.html", {"view": view, "paper": view.paper, "similar": similar})

@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from broadsheet import ids
+from broadsheet.highlight import Segment, highlight
 from broadsheet.metadata import display_text, display_title
 from broadsheet.models import PaperView, Submitter
-from broadsheet.search import Segment, highlight
 
 Json = dict[str, Any]
 

@@ -1,0 +1,75 @@
+"""Search commands: embed (vectors for every paper), search (the site's hybrid search, from the shell)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from broadsheet import search as search_mod
+from broadsheet.cli import app, embedder_for, err, fail, open_store, out
+from broadsheet.config import Settings
+from broadsheet.embed import embed_pending
+from broadsheet.metadata import display_title
+
+
+@app.command()
+def embed(
+    ctx: typer.Context,
+    batch: Annotated[int, typer.Option(min=1, max=1024, help="Papers per batch (each batch is committed).")] = 32,
+) -> None:
+    """Compute vectors for every paper that lacks one for the current model; interrupt and rerun to resume."""
+    settings: Settings = ctx.obj
+    store = open_store(settings)
+    embedder = embedder_for(settings)
+    total = store.embeddings.missing_count(embedder.name)
+    started = time.monotonic()
+    columns = (TextColumn("Embedding"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+               TextColumn("ETA"), TimeRemainingColumn())  # fmt: skip
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("embed", total=total, rate="")
+
+        def progress(done: int, _total: int) -> None:
+            bar.update(task, completed=done, rate=f"{done / max(time.monotonic() - started, 1e-6):,.1f} papers/s")
+
+        done = embed_pending(store, embedder, batch=batch, progress=progress)
+    took = time.monotonic() - started
+    out.print(f"{done:,} papers embedded with {embedder.name} in {took:.0f} s", highlight=False)
+
+
+@app.command("search")
+def search_cmd(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="Words, a question, an arXiv id or a title.")],
+    limit: Annotated[int, typer.Option(min=1, max=100, help="How many results.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON instead of a list.")] = False,
+    category: Annotated[str | None, typer.Option(help="Only papers in this arXiv category.")] = None,
+    since: Annotated[str | None, typer.Option("--from", help="Published on or after YYYY-MM-DD.")] = None,
+    until: Annotated[str | None, typer.Option("--to", help="Published on or before YYYY-MM-DD.")] = None,
+    daily: Annotated[bool, typer.Option(help="Only papers listed on Daily Papers.")] = False,
+    has_code: Annotated[bool, typer.Option(help="Only papers with a code repository.")] = False,
+) -> None:
+    """Search titles, abstracts and authors by words and by meaning (the site's search)."""
+    from broadsheet.web import make_engine, shapes
+
+    settings: Settings = ctx.obj
+    try:
+        filters = search_mod.make_filters(
+            category=category, since=since, until=until, daily_only=daily, has_code=has_code
+        )
+        search_mod.validate(query)
+    except search_mod.InvalidQuery as exc:
+        raise fail(str(exc), 2) from None
+    store = open_store(settings)
+    hits = make_engine(settings, store).search(query, filters=filters, limit=limit)
+    if as_json:
+        out.print_json(json.dumps([shapes.search_item(h.view, search_mod.terms(query)) for h in hits]))
+        return
+    if not hits:
+        raise fail("no papers match", 1)
+    for rank, hit in enumerate(hits, start=1):
+        p = hit.view.paper
+        out.print(f"{rank:>3}. [bold]{display_title(p.title)}[/]  [dim]arXiv:{p.arxiv_id} · {hit.score:.3f}[/]")

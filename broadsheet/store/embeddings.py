@@ -1,0 +1,85 @@
+"""Paper vectors, one per paper and embedding model, stored as float32 bytes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import and_, delete, func, insert, select
+
+from broadsheet.models import Paper
+from broadsheet.store.engine import Db
+from broadsheet.store.rows import paper_from_row
+from broadsheet.store.schema import embeddings, papers
+
+Vector = npt.NDArray[np.float32]
+
+
+def _missing_join(model: str) -> Any:
+    return papers.outerjoin(embeddings, and_(embeddings.c.paper_id == papers.c.id, embeddings.c.model == model))
+
+
+class Embeddings:
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
+    def missing_count(self, model: str) -> int:
+        query = select(func.count()).select_from(_missing_join(model)).where(embeddings.c.id.is_(None))
+        with self.db.read() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def missing(self, model: str, *, limit: int) -> list[tuple[int, Paper]]:
+        """Papers without a vector for `model`, lowest id first."""
+        query = (
+            select(papers).select_from(_missing_join(model)).where(embeddings.c.id.is_(None))
+            .order_by(papers.c.id).limit(limit)
+        )  # fmt: skip
+        with self.db.read() as conn:
+            return [(row._mapping["id"], paper_from_row(row)) for row in conn.execute(query)]
+
+    def save(self, model: str, rows: Sequence[tuple[int, Vector]]) -> None:
+        """Store vectors (replacing any for the same paper and model) in one transaction."""
+        if not rows:
+            return
+        ids = [paper_id for paper_id, _ in rows]
+        with self.db.write() as conn:
+            conn.execute(delete(embeddings).where(embeddings.c.model == model, embeddings.c.paper_id.in_(ids)))
+            values = [{"paper_id": pid, "model": model, "vector": _bytes(vec)} for pid, vec in rows]
+            conn.execute(insert(embeddings), values)
+
+    def since(self, model: str, after: int, *, limit: int = 10_000) -> list[tuple[int, int, Vector]]:
+        """(embedding id, paper id, vector) rows newer than embedding id `after`, oldest first."""
+        query = (
+            select(embeddings.c.id, embeddings.c.paper_id, embeddings.c.vector)
+            .where(embeddings.c.model == model, embeddings.c.id > after)
+            .order_by(embeddings.c.id).limit(limit)
+        )  # fmt: skip
+        with self.db.read() as conn:
+            return [(r.id, r.paper_id, np.frombuffer(r.vector, dtype="<f4")) for r in conn.execute(query)]
+
+    def latest_id(self, model: str) -> int:
+        query = select(func.max(embeddings.c.id)).where(embeddings.c.model == model)
+        with self.db.read() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
+    def by_arxiv_id(self, model: str, arxiv_id: str) -> Vector | None:
+        query = select(embeddings.c.vector).join(papers, papers.c.id == embeddings.c.paper_id)
+        query = query.where(embeddings.c.model == model, papers.c.arxiv_id == arxiv_id)
+        with self.db.read() as conn:
+            blob = conn.execute(query).scalar()
+        return None if blob is None else np.frombuffer(blob, dtype="<f4")
+
+    def import_vectors(self, model: str, rows: Sequence[tuple[str, Vector]]) -> int:
+        """Store precomputed vectors by arXiv id for papers that lack one (the demo corpus ships them)."""
+        wanted = dict(rows)
+        with self.db.read() as conn:
+            query = select(papers.c.id, papers.c.arxiv_id).select_from(_missing_join(model))
+            have = conn.execute(query.where(embeddings.c.id.is_(None), papers.c.arxiv_id.in_(list(wanted)))).all()
+        self.save(model, [(pid, wanted[key]) for pid, key in have])
+        return len(have)
+
+
+def _bytes(vector: Vector) -> bytes:
+    return np.asarray(vector, dtype="<f4").tobytes()

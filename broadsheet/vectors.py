@@ -1,0 +1,143 @@
+"""Exact nearest-neighbour search over paper vectors, kept in RAM and cached on disk.
+
+Chosen by measurement (benchmarks/speed.py): a float32 matrix product over every vector is
+exact (recall 1.0), needs no build step and stays under the latency budget at 1M papers;
+it costs 1.5 GB of RAM per million papers (384 float32 each).
+
+The database is the source of truth. The cache (`vectors.f32`, `ids.i64`, `meta.json` in the
+index directory) saves re-reading every vector at start; `refresh()` appends vectors stored
+since (by embedding id), so new papers are searchable without a restart. A cache that does
+not match its metadata is rebuilt from the database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from broadsheet.store import Store
+
+Vector = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbour:
+    paper_id: int
+    score: float  # cosine similarity
+
+
+class VectorIndex:
+    def __init__(self, store: Store, model: str, dim: int, directory: Path) -> None:
+        self.store, self.model, self.dim = store, model, dim
+        self.directory = directory / model.replace("/", "_")
+        self.matrix = np.zeros((0, dim), dtype=np.float32)
+        self.ids = np.zeros(0, dtype=np.int64)
+        self.position: dict[int, int] = {}
+        self.last_id = 0
+        self._saved = 0  # rows already in the cache files
+        self._replaced: set[int] = set()  # rows changed in place since the last save
+        self._lock = threading.Lock()
+        self._load()
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def refresh(self) -> int:
+        """Take in vectors stored since the last refresh; returns how many changed."""
+        if self.store.embeddings.latest_id(self.model) == self.last_id:
+            return 0
+        with self._lock, self._file_lock():
+            changed = 0
+            while rows := self.store.embeddings.since(self.model, self.last_id):
+                self._apply(rows)
+                changed += len(rows)
+            self._save()
+        return changed
+
+    def search(self, query: Vector, *, limit: int, among: npt.NDArray[np.int64] | None = None) -> list[Neighbour]:
+        """The `limit` most similar papers (optionally only rows `among`), best first."""
+        matrix, ids = (self.matrix, self.ids) if among is None else (self.matrix[among], self.ids[among])
+        if not len(ids) or limit <= 0:
+            return []
+        scores = matrix @ query.astype(np.float32)
+        top = np.argpartition(-scores, min(limit, len(scores)) - 1)[:limit]
+        top = top[np.argsort(-scores[top])]
+        return [Neighbour(int(ids[i]), float(scores[i])) for i in top]
+
+    def vector(self, paper_id: int) -> Vector | None:
+        row = self.position.get(paper_id)
+        return None if row is None else self.matrix[row]
+
+    def rows(self, paper_ids: set[int]) -> npt.NDArray[np.int64]:
+        return np.array(sorted(self.position[i] for i in paper_ids if i in self.position), dtype=np.int64)
+
+    def _apply(self, rows: list[tuple[int, int, Vector]]) -> None:
+        fresh: list[tuple[int, Vector]] = []
+        for emb_id, paper_id, vec in rows:
+            row = self.position.get(paper_id)
+            if row is None:
+                fresh.append((paper_id, vec))
+            else:
+                self.matrix[row] = vec  # a re-embedded paper (new version): replace in place
+                self._replaced.add(row)
+            self.last_id = max(self.last_id, emb_id)
+        if fresh:
+            start = len(self.ids)
+            self.matrix = np.vstack([self.matrix, np.stack([v for _, v in fresh])]).astype(np.float32)
+            self.ids = np.concatenate([self.ids, np.array([p for p, _ in fresh], dtype=np.int64)])
+            self.position.update({p: start + k for k, (p, _) in enumerate(fresh)})
+
+    def _load(self) -> None:
+        meta_path = self.directory / "meta.json"
+        try:
+            meta = json.loads(meta_path.read_text())
+            if meta["model"] != self.model or meta["dim"] != self.dim:
+                return
+            count = int(meta["count"])
+            matrix = np.fromfile(self.directory / "vectors.f32", dtype="<f4", count=count * self.dim)
+            ids = np.fromfile(self.directory / "ids.i64", dtype="<i8", count=count)
+            if len(ids) != count or len(matrix) != count * self.dim:
+                return
+        except (OSError, ValueError, KeyError):
+            return  # no cache, or a damaged one: refresh() rebuilds from the database
+        self.matrix, self.ids, self.last_id = matrix.reshape(count, self.dim), ids, int(meta["last_id"])
+        self.position = {int(p): k for k, p in enumerate(ids)}
+        self._saved = count
+
+    def _save(self) -> None:
+        """Write replaced rows in place and append new ones; the metadata moves last."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        for name, data in (("vectors.f32", self.matrix.astype("<f4")), ("ids.i64", self.ids.astype("<i8"))):
+            path = self.directory / name
+            with path.open("r+b" if path.exists() else "w+b") as f:
+                row_bytes = data[0].nbytes if len(data) else 0
+                for row in sorted(r for r in self._replaced if r < self._saved):
+                    f.seek(row * row_bytes)
+                    f.write(data[row].tobytes())
+                f.seek(self._saved * row_bytes)
+                f.write(data[self._saved :].tobytes())
+                f.truncate()
+        self._saved, self._replaced = len(self.ids), set()
+        meta = {"model": self.model, "dim": self.dim, "count": len(self.ids), "last_id": self.last_id}
+        tmp = self.directory / "meta.json.tmp"
+        tmp.write_text(json.dumps(meta))
+        tmp.replace(self.directory / "meta.json")  # the metadata moves last: a crash leaves the old, valid one
+
+    @contextlib.contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        """One writer of the cache files at a time, across processes (several web workers, the CLI)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with (self.directory / ".lock").open("w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)

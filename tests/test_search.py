@@ -1,0 +1,148 @@
+"""Search with the real model and real SQLite: meaning, ids, titles, filters, freshness, resumable embedding."""
+
+import json
+import re
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import FIXTURES
+from fastapi.testclient import TestClient
+
+from broadsheet.embed import MiniLM, embed_pending, paper_text
+from broadsheet.lexical import LexicalIndex
+from broadsheet.models import Filters, Paper
+from broadsheet.search import Engine, InvalidQuery, make_filters
+from broadsheet.store import Store
+from broadsheet.vectors import VectorIndex
+
+
+def stems(text: str) -> set[str]:
+    """Every word's first four letters: a strict notion of "sharing a word"."""
+    return {w[:4] for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 2}
+
+
+@pytest.mark.parametrize("tokens", [128, 256])
+def test_embedder_reproduces_sentence_transformers(tokens: int) -> None:
+    reference = json.loads((FIXTURES / "minilm_reference.json").read_text())
+    ours = MiniLM(max_tokens=tokens).embed(reference["texts"])
+    theirs = np.array(reference["vectors"][str(tokens)], dtype=np.float32)
+    assert ours.shape == (8, 384) and np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+    assert float((ours * theirs).sum(axis=1).min()) >= 0.99
+
+
+def test_finds_a_paper_by_meaning_with_no_shared_words(engine: Engine) -> None:
+    query = "counterfeit pictures"
+    top = [h.view.paper for h in engine.search(query, limit=3)]
+    target = next(p for p in top if p.arxiv_id == "2606.23917")  # Trustworthy Image Authentication using Forensic ...
+    assert not stems(query) & stems(paper_text(target))
+    assert "2606.23917" not in [h.view.paper.arxiv_id for h in engine.search(query, limit=100, mode="lexical")]
+
+
+def test_ids_urls_and_exact_titles_come_first(engine: Engine, demo_store: Store) -> None:
+    assert engine.search("2608.19880")[0].view.paper.arxiv_id == "2608.19880"
+    assert engine.search("https://arxiv.org/abs/2608.19880v2")[0].view.paper.arxiv_id == "2608.19880"
+    paper = demo_store.papers.get("2606.21108").paper  # type: ignore[union-attr]
+    assert engine.search(paper.title.lower())[0].view.paper.arxiv_id == "2606.21108"
+    for bad in ("", "   ", "x" * 251, "!!! ???"):
+        with pytest.raises(InvalidQuery):
+            engine.search(bad)
+
+
+def test_filters(engine: Engine, demo_store: Store) -> None:
+    robots = engine.search("learning", filters=Filters(category="cs.RO"), limit=30)
+    assert robots and all("cs.RO" in h.view.paper.categories for h in robots)
+    daily = engine.search("video generation", filters=Filters(daily_only=True), limit=30)
+    assert daily and all(h.view.day is not None for h in daily)
+    dated = engine.search(
+        "language models", filters=Filters(since=date(2026, 6, 29), until=date(2026, 6, 30)), limit=30
+    )
+    assert dated and all(date(2026, 6, 29) <= h.view.paper.published.date() <= date(2026, 6, 30) for h in dated)
+    coded = engine.search("benchmark", filters=Filters(has_code=True), limit=30)
+    assert coded and all(h.view.paper.code_url for h in coded)
+    with pytest.raises(InvalidQuery, match="category"):
+        make_filters(category="cs CL; DROP")
+    with pytest.raises(InvalidQuery, match="before"):
+        make_filters(since="2026-07-01", until="2026-06-01")
+
+
+def test_similar_papers_exclude_the_paper_itself(engine: Engine) -> None:
+    similar = engine.similar("2606.21108", limit=5)
+    assert len(similar) == 5 and "2606.21108" not in [h.view.paper.arxiv_id for h in similar]
+    assert [h.score for h in similar] == sorted((h.score for h in similar), reverse=True)
+
+
+def test_a_new_paper_is_findable_without_a_restart(store: Store, tmp_path: Path) -> None:
+    embedder = MiniLM(max_tokens=128)
+    engine = Engine(store, embedder, tmp_path / "index", refresh_every=0)
+    assert engine.search("quokka population census") == []
+    store.papers.upsert(
+        [Paper("2607.00001", "A census of the quokka population on Rottnest Island", "We count quokkas.")]
+    )
+    assert engine.search("quokka population census", mode="lexical")[0].view.paper.arxiv_id == "2607.00001"
+    embed_pending(store, embedder)
+    assert engine.search("small marsupials living on an island", mode="vector")[0].view.paper.arxiv_id == "2607.00001"
+    store.papers.upsert([Paper("2607.00001", "A census of wombats", "We count wombats.", version=2)])
+    assert (
+        engine.search("quokka", mode="lexical") == []
+        and engine.search("wombats")[0].view.paper.arxiv_id == "2607.00001"
+    )
+    assert store.embeddings.missing_count(embedder.name) == 1  # the new version's text needs a new vector
+
+
+def test_embedding_resumes_after_an_interruption(store: Store) -> None:
+    store.papers.upsert([Paper(f"2607.{i:05d}", f"Paper {i} about topic {i % 7}", "An abstract.") for i in range(40)])
+    embedder = MiniLM(max_tokens=128)
+
+    def stop_after_first_batch(done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        embed_pending(store, embedder, batch=16, progress=stop_after_first_batch)
+    assert store.embeddings.missing_count(embedder.name) == 24
+    assert embed_pending(store, embedder, batch=16) == 24
+    assert store.embeddings.missing_count(embedder.name) == 0
+    with store.db.read() as conn:
+        assert conn.exec_driver_sql("SELECT count(*), count(DISTINCT paper_id) FROM embeddings").one() == (40, 40)
+
+
+def test_indexes_persist_and_catch_up(store: Store, tmp_path: Path) -> None:
+    embedder = MiniLM(max_tokens=128)
+    store.papers.upsert([Paper(f"2607.{i:05d}", f"Title {i}", "Text") for i in range(5)])
+    embed_pending(store, embedder)
+    first = VectorIndex(store, embedder.name, 384, tmp_path / "vectors")
+    assert first.refresh() == 5 and len(first) == 5
+    again = VectorIndex(store, embedder.name, 384, tmp_path / "vectors")  # from the cache files
+    assert len(again) == 5 and again.refresh() == 0 and np.array_equal(again.matrix, first.matrix)
+    store.papers.upsert([Paper("2607.00099", "Another title", "Text")])
+    embed_pending(store, embedder)
+    assert again.refresh() == 1 and len(again) == 6
+    lexical = LexicalIndex(store, tmp_path / "lexical")
+    assert lexical.refresh() == 6 and lexical.refresh() == 0
+    assert LexicalIndex(store, tmp_path / "lexical").refresh() == 0  # reopened: already current
+    with store.db.write() as conn:
+        conn.exec_driver_sql("DELETE FROM papers WHERE arxiv_id = '2607.00099'")
+    assert lexical.refresh() == 5  # fewer papers than documents: rebuilt
+    assert [pid for pid, _ in lexical.search(["another"], limit=5)] == []
+
+
+def test_search_api_filters_highlights_and_similar(client: TestClient) -> None:
+    hits = client.get("/api/papers/search", params={"q": "robot manipulation", "category": "cs.RO", "limit": 5}).json()
+    assert len(hits) == 5 and all("cs.RO" in h["paper"]["categories"] for h in hits)
+    assert any(s["type"] == "highlight" for h in hits for s in h["highlightedTitle"] + h["highlightedSummary"])
+    for params in (
+        {"q": "x", "from": "someday"},
+        {"q": "x", "category": "<b>"},
+        {"q": "x", "from": "2026-07-01", "to": "2026-06-01"},
+        {"q": "x", "mode": "magic"},
+    ):
+        r = client.get("/api/papers/search", params=params)
+        assert r.status_code == 400 and r.json()["error"], params
+    similar = client.get("/api/papers/2606.21108/similar", params={"limit": 3}).json()
+    assert len(similar) == 3 and all(0 < s["similarity"] <= 1 for s in similar)
+    assert client.get("/api/papers/2101.00001/similar").status_code == 404
+    page = client.get("/papers/2606.21108").text
+    assert "Similar papers" in page and similar[0]["id"] in page
+    filtered = client.get("/search", params={"q": "robot", "category": "cs.RO", "has_code": "true"})
+    assert filtered.status_code == 200 and 'name="category" value="cs.RO"' in filtered.text
