@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     embed_on_ingest: int = Field(
         500, ge=0, description="Embed new papers right after sync/import/fetch when at most this many are pending."
     )
+    submit_daily_cap: int = Field(5, ge=1, le=1000, description="Papers one user may submit per Daily-Papers day.")
+    submit_max_age_days: int = Field(
+        14,
+        ge=0,
+        le=36500,
+        description="Only papers first published on arXiv this many days ago or less can be submitted.",
+    )
     categories: Annotated[list[str], NoDecode] = Field(
         ["cs.LG", "cs.CL", "cs.CV", "cs.AI"],
         description="arXiv categories `broadsheet sync` follows (comma-separated).",

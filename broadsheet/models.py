@@ -165,3 +165,33 @@ class Change:
     abstract: str
     authors: tuple[str, ...]
     modified_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    username: str
+    email: str | None
+    display_name: str | None
+    is_admin: bool
+    votes_public: bool
+    banned: bool
+    created_at: datetime
+
+    @property
+    def submitter(self) -> Submitter:
+        return Submitter(self.username, self.display_name)
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    id: int
+    paper_id: int
+    author: Submitter
+    author_id: int
+    parent_id: int | None
+    body: str  # markdown source; "" once deleted
+    created_at: datetime
+    edited_at: datetime | None
+    deleted: bool
+    hidden: bool

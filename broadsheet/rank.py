@@ -8,15 +8,18 @@ from datetime import datetime
 from broadsheet.models import PaperView
 
 GRAVITY = 1.8
+OFFSET_HOURS = 12.0
 
 
-def trending_score(upvotes: int, age_hours: float, *, gravity: float = GRAVITY) -> float:
-    """Hacker-News-style gravity: votes decay with age, so fresh and popular beats old and popular.
+def trending_score(upvotes: int, age_hours: float, *, gravity: float = GRAVITY, offset: float = OFFSET_HOURS) -> float:
+    """Votes decaying with age (Hacker News' gravity), so fresh and popular beats old and popular.
 
-    `(upvotes + 1) / (age_hours + 2) ** gravity`: a day-old paper with 20 votes (0.0059)
-    outranks a week-old one with 40 (0.00040); the +1 orders unvoted papers newest first.
+    `upvotes / (age_hours + 12) ** 1.8`, age counted from when the paper was listed. A day-old
+    paper with 20 votes (0.032) outranks a week-old one with 40 (0.0035); the 12-hour offset
+    keeps one early vote (1 vote at 1 hour: 0.0099) from beating a day's worth of votes.
+    Reasoning and a worked table: docs/trending.md.
     """
-    return float((max(upvotes, 0) + 1) / (max(age_hours, 0.0) + 2.0) ** gravity)
+    return float(max(upvotes, 0) / (max(age_hours, 0.0) + offset) ** gravity)
 
 
 def age_hours(since: datetime, now: datetime) -> float:
@@ -24,7 +27,7 @@ def age_hours(since: datetime, now: datetime) -> float:
 
 
 def by_trending(views: Sequence[PaperView], now: datetime) -> list[tuple[PaperView, float]]:
-    """Views with their trending score, highest first; age counts from when the paper was listed."""
+    """Views with their trending score, highest first (ties: the order given, newest listed first)."""
     scored = [
         (view, trending_score(view.upvotes, age_hours(view.added_at or view.paper.published, now))) for view in views
     ]

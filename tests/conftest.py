@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -11,7 +12,9 @@ from typing import Any
 
 import pytest
 import uvicorn
+from community_site import Site
 from fastapi.testclient import TestClient
+from recorded_server import RecordedServer, Reply
 
 from broadsheet import demo
 from broadsheet.config import Settings
@@ -90,4 +93,41 @@ def server(demo_settings: Settings, demo_store: Store, engine: Engine) -> Iterat
         time.sleep(0.05)
     yield f"http://127.0.0.1:{port}"
     srv.should_exit = True
+    thread.join(timeout=10)
+
+
+# -- a community site of its own (fresh users and votes), for tests that write ----------------------
+
+
+def _arxiv_answer(query: dict[str, str]) -> Reply:
+    recorded = json.loads((FIXTURES / "arxiv" / "api" / "id_2104.12255v1_s0_m100_6ae69987ffe1.json").read_text())
+    empty = json.loads((FIXTURES / "arxiv" / "api" / "id_0000.0000_s0_m100_8b51d9633a68.json").read_text())
+    return Reply(body=(recorded if query.get("id_list") == "2104.12255" else empty)["body"].encode())
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    with RecordedServer() as arxiv:
+        arxiv.route("/api/query", _arxiv_answer)
+        data = tmp_path_factory.mktemp("community") / "data"
+        settings = make_settings(data, arxiv_api_url=arxiv.url + "/api/query", arxiv_delay=0.0, http_backoff=0.0)
+        store = Store.open(settings.db_url)
+        store.migrate()
+        demo.load(store, settings.zone, model=minilm_name(settings.embed_max_tokens))
+        engine = make_engine(settings, store)
+        yield Site(settings, store, engine, create_app(settings, store, engine), arxiv)
+        store.close()
+
+
+@pytest.fixture
+def live(site: Site) -> Iterator[str]:
+    """The community site on a real uvicorn server; yields its base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(site.app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
     thread.join(timeout=10)

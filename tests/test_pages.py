@@ -10,7 +10,7 @@ from broadsheet.web import create_app
 
 
 def cards(html: str) -> list[str]:
-    return re.findall(r'data-paper="([^"]+)"', html)
+    return re.findall(r'<article class="card" data-paper="([^"]+)"', html)
 
 
 def test_home_shows_the_latest_day_most_upvoted_first(client: TestClient) -> None:
@@ -22,7 +22,7 @@ def test_home_shows_the_latest_day_most_upvoted_first(client: TestClient) -> Non
     api = client.get("/api/daily_papers", params={"date": "2026-08-21"}).json()
     votes = {i["paper"]["id"]: i["paper"]["upvotes"] for i in api}
     assert [votes[i] for i in ids] == sorted(votes.values(), reverse=True)
-    assert client.get("/papers").text.count("data-paper=") == 17
+    assert len(cards(client.get("/papers").text)) == 17
 
 
 def test_period_pages_navigate_and_explain_empty_and_future_days(client: TestClient) -> None:

@@ -109,6 +109,7 @@ def main() -> None:
 from broadsheet.cli import site  # noqa: E402  (registers the commands, in help order)
 from broadsheet.cli import ingest  # noqa: E402
 from broadsheet.cli import search  # noqa: E402
+from broadsheet.cli import users  # noqa: E402
 # isort: on
 
-__all__ = ["app", "ingest", "main", "search", "site"]
+__all__ = ["app", "ingest", "main", "search", "site", "users"]

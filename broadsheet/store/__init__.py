@@ -8,11 +8,13 @@ store.daily.views(period)             # -> [PaperView], most upvoted first
 
 from __future__ import annotations
 
+from broadsheet.store.community import Community
 from broadsheet.store.daily import Daily
 from broadsheet.store.embeddings import Embeddings
 from broadsheet.store.engine import Db, make_engine, migrate, needs_migration
 from broadsheet.store.harvests import Harvests
 from broadsheet.store.papers import Cursor, Papers
+from broadsheet.store.users import Users
 
 __all__ = ["Cursor", "Store"]
 
@@ -24,6 +26,8 @@ class Store:
         self.daily = Daily(db)
         self.harvests = Harvests(db)
         self.embeddings = Embeddings(db)
+        self.users = Users(db)
+        self.community = Community(db)
 
     @classmethod
     def open(cls, url: str) -> Store:

@@ -38,7 +38,13 @@ def paper_from_row(row: Row[Any]) -> Paper:
     )
 
 
-vote_count = select(func.count()).where(votes.c.paper_id == papers.c.id).scalar_subquery()
+# Votes of banned accounts do not count (and count again if the ban is lifted): see docs on moderation.
+vote_count = (
+    select(func.count())
+    .select_from(votes.join(users, users.c.id == votes.c.user_id))
+    .where(votes.c.paper_id == papers.c.id, users.c.banned_at.is_(None))
+    .scalar_subquery()
+)
 upvotes = (papers.c.imported_upvotes + vote_count).label("upvotes")
 num_comments = (
     select(func.count())

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
@@ -17,11 +17,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from broadsheet import ids
 from broadsheet.config import Settings
+from broadsheet.fetcher import Fetcher, Politeness
 from broadsheet.highlight import Segment
+from broadsheet.markup import render as render_markdown
 from broadsheet.metadata import display_text, display_title
 from broadsheet.search import Engine
 from broadsheet.store import Store
-from broadsheet.web import api, pages
+from broadsheet.web import accounts, api, community, pages, security
 from broadsheet.web.deps import HttpError
 
 HERE = Path(__file__).parent
@@ -39,15 +41,25 @@ def create_app(settings: Settings, store: Store, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.store = store
     app.state.engine = engine or make_engine(settings, store)
+    app.state.fetcher = Fetcher(
+        Politeness(settings.arxiv_delay, settings.http_retries, settings.http_backoff, timeout=settings.http_timeout)
+    )
     app.state.templates = _templates(settings)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.include_router(api.router)
-    app.include_router(pages.router)
+    # Order matters: specific routes (…/vote, …/comments, /papers/submit) before `/papers/{id:path}`.
+    for router in (community.api, community.pages, accounts.router, api.router, pages.router):
+        app.include_router(router)
     app.add_exception_handler(HttpError, _http_error)
+    app.add_exception_handler(security.LoginRequired, _login_required)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _starlette_error)
+    app.middleware("http")(security.middleware)
     app.middleware("http")(_security_headers)
     return app
+
+
+async def _login_required(request: Request, exc: Exception) -> Response:
+    return RedirectResponse(security.login_redirect(request), status_code=303)
 
 
 # Pages use only our own CSS and scripts; the OpenAPI docs page (/api/docs) loads Swagger UI from its CDN.
@@ -105,8 +117,13 @@ async def _starlette_error(request: Request, exc: Exception) -> Response:
     return _error(request, exc.status_code, message)
 
 
+def _context(request: Request) -> dict[str, Any]:
+    """In every template: the viewer (or None) and the CSRF token for forms."""
+    return {"viewer": security.current_user(request), "csrf_token": security.csrf_token(request)}
+
+
 def _templates(settings: Settings) -> Jinja2Templates:
-    templates = Jinja2Templates(directory=HERE / "templates")
+    templates = Jinja2Templates(directory=HERE / "templates", context_processors=[_context])
     env = templates.env
     env.globals.update(site_name=settings.site_name, abs_url=ids.abs_url, pdf_url=ids.pdf_url)
     env.filters.update(
@@ -116,6 +133,7 @@ def _templates(settings: Settings) -> Jinja2Templates:
         marks=marks,
         short_authors=short_authors,
         http_url=http_url,
+        markdown=render_markdown,
         day=lambda d: f"{d.day} {d:%b %Y}" if isinstance(d, date) else "",
     )
     return templates

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -11,12 +12,25 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from broadsheet import search
 from broadsheet.highlight import highlight, snippet
 from broadsheet.metadata import display_text, display_title
+from broadsheet.models import PaperView
 from broadsheet.periods import Kind, Period, containing
 from broadsheet.web import shapes
 from broadsheet.web.deps import HttpError, arxiv_id, engine, period, settings, split_format, store, today
+from broadsheet.web.security import current_user
 
 router = APIRouter(include_in_schema=False)
 Page = Annotated[int, Query(ge=0, le=10_000)]
+
+
+def voted(request: Request, views: Iterable[PaperView]) -> set[str]:
+    """arXiv ids among `views` that the viewer has upvoted (for the buttons' state)."""
+    user = current_user(request)
+    wanted = {v.paper.arxiv_id: v for v in views}
+    if user is None or not wanted:
+        return set()
+    db = store(request)
+    ids = {db.papers.id_of(key): key for key in wanted}
+    return {ids[i] for i in db.community.voted(user.id, [i for i in ids if i is not None])}
 
 
 def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
@@ -80,6 +94,7 @@ def _listing(request: Request, chosen: Period | None, *, p: int, as_json: bool) 
         "following": following,
         "future": bool(chosen and chosen.start > today(request)),
         "rank_offset": p * size,
+        "voted": voted(request, views),
     }
     return render(request, "list.html", context)
 
@@ -119,7 +134,7 @@ def search_page(
         return "/search?" + urlencode(kept | {"p": page})
 
     context: dict[str, Any] = {"q": q, "results": results, "error": error, "page": p, "more": len(hits) > size}
-    context |= {"form": form, "page_url": page_url}
+    context |= {"form": form, "page_url": page_url, "voted": voted(request, [h.view for h in hits])}
     return render(request, "search.html", context, status=400 if error else 200)
 
 
@@ -136,4 +151,9 @@ def paper_page(request: Request, paper_id: str) -> Response:
     if as_json:
         return JSONResponse(shapes.paper(view))
     similar = engine(request).similar(canonical, limit=5)
-    return render(request, "paper.html", {"view": view, "paper": view.paper, "similar": similar})
+    db, user = store(request), current_user(request)
+    row_id = db.papers.id_of(canonical) or 0
+    can_link = bool(user and (user.is_admin or db.community.entry_submitter(row_id) == user.id))
+    context = {"view": view, "paper": view.paper, "similar": similar, "voted": voted(request, [view])}
+    context |= {"thread": db.community.thread(row_id), "can_link": can_link}
+    return render(request, "paper.html", context)

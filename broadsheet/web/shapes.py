@@ -11,8 +11,9 @@ from typing import Any
 
 from broadsheet import ids
 from broadsheet.highlight import Segment, highlight
+from broadsheet.markup import render as render_markdown
 from broadsheet.metadata import display_text, display_title
-from broadsheet.models import PaperView, Submitter
+from broadsheet.models import Comment, PaperView, Submitter
 
 Json = dict[str, Any]
 
@@ -113,3 +114,19 @@ def search_item(view: PaperView, words: list[str]) -> Json:
 
 def segments(parts: list[Segment]) -> list[Json]:
     return [{"type": s.type, "text": s.text} for s in parts]
+
+
+def comment(c: Comment) -> Json:
+    """A comment in the API (Markdown source and its safe HTML rendering)."""
+    gone = c.deleted or c.hidden
+    return {
+        "id": c.id,
+        "author": user(c.author),
+        "parentId": c.parent_id,
+        "body": "" if gone else c.body,
+        "html": "" if gone else str(render_markdown(c.body)),
+        "createdAt": iso(c.created_at),
+        "editedAt": iso(c.edited_at) if c.edited_at else None,
+        "deleted": c.deleted,
+        "hidden": c.hidden,
+    }

@@ -1,0 +1,177 @@
+"""Community rules: submitting papers to the daily feed, upvotes, comments, links, moderation.
+
+Every function takes the acting user and raises CommunityError (with an HTTP-like status and a
+message for people) when the rules say no; the web and API layers only translate it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from broadsheet import ids
+from broadsheet.models import Comment, PaperView, User
+from broadsheet.store import Store
+from broadsheet.store.community import AlreadyListed, CapReached
+
+MAX_COMMENT = 10_000
+MAX_SUBMIT_NOTE = 1_000
+MAX_URL = 500
+
+
+class CommunityError(ValueError):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Rules:
+    zone: ZoneInfo
+    daily_cap: int = 5  # papers one user may submit per Daily-Papers day
+    max_age_days: int = 14  # since the paper's first arXiv version
+
+
+Fetch = Callable[[str], None]  # fetch a paper that is not indexed yet into the store (the arXiv module)
+
+
+def paper_of(store: Store, arxiv_id: str) -> PaperView:
+    try:
+        key = ids.parse(arxiv_id).id
+    except ids.InvalidArxivId as exc:
+        raise CommunityError(400, str(exc)) from None
+    view = store.papers.get(key)
+    if view is None:
+        raise CommunityError(404, f"paper {key} is not indexed yet")
+    return view
+
+
+def submit(
+    store: Store, user: User, arxiv_id: str, rules: Rules, *, comment: str | None = None,
+    github_repo: str | None = None, project_page: str | None = None, fetch: Fetch | None = None,
+) -> PaperView:  # fmt: skip
+    """Put a paper on today's Daily Papers (fetching it from arXiv first if it is not indexed)."""
+    code, project = check_url(github_repo, "githubRepo"), check_url(project_page, "projectPage")
+    note = (comment or "").strip() or None
+    if note and len(note) > MAX_SUBMIT_NOTE:
+        raise CommunityError(400, f"the comment is too long (at most {MAX_SUBMIT_NOTE} characters)")
+    try:
+        key = ids.parse(arxiv_id).id
+    except ids.InvalidArxivId as exc:
+        raise CommunityError(400, str(exc)) from None
+    if store.papers.get(key) is None:
+        if fetch is None:
+            raise CommunityError(404, f"paper {key} is not indexed yet")
+        fetch(key)
+    view = store.papers.get(key)
+    if view is None:
+        raise CommunityError(404, f"paper {key} is not on arXiv")
+    now = datetime.now(UTC)
+    if view.day is not None:
+        raise CommunityError(409, "this paper is already in the daily feed")
+    if (now - view.paper.published).days > rules.max_age_days:
+        raise CommunityError(422, f"only papers from the last {rules.max_age_days} days can be submitted")
+    row_id = store.papers.id_of(key)
+    assert row_id is not None
+    try:
+        store.community.submit(row_id, user.id, now.astimezone(rules.zone).date(), note, daily_cap=rules.daily_cap)
+    except AlreadyListed as exc:
+        raise CommunityError(409, str(exc)) from None
+    except CapReached as exc:
+        raise CommunityError(429, str(exc)) from None
+    store.community.set_links(row_id, code_url=code, project_url=project)
+    return paper_of(store, key)
+
+
+def check_url(url: str | None, field: str) -> str | None:
+    if url is None or not url.strip():
+        return None
+    value = url.strip()
+    if (
+        len(value) > MAX_URL
+        or not value.lower().startswith(("https://", "http://"))
+        or any(c in value for c in ' "<>\n')
+    ):
+        raise CommunityError(400, f"{field} must be an http(s) URL of at most {MAX_URL} characters")
+    return value
+
+
+def vote(store: Store, user: User, arxiv_id: str, up: bool) -> int:
+    row_id = store.papers.id_of(paper_of(store, arxiv_id).paper.arxiv_id)
+    assert row_id is not None
+    return store.community.vote(user.id, row_id, up)
+
+
+def add_comment(store: Store, user: User, arxiv_id: str, body: str, parent_id: int | None = None) -> Comment:
+    text = _body(body)
+    row_id = store.papers.id_of(paper_of(store, arxiv_id).paper.arxiv_id)
+    assert row_id is not None
+    if parent_id is not None:
+        parent = store.community.comment(parent_id)
+        if parent is None or parent.paper_id != row_id:
+            raise CommunityError(400, "the comment you reply to is not on this paper")
+        parent_id = parent.parent_id or parent.id  # replies stay one level deep
+    return store.community.add_comment(row_id, user.id, text, parent_id)
+
+
+def _body(body: str) -> str:
+    text = body.strip()
+    if not text:
+        raise CommunityError(400, "the comment is empty")
+    if len(text) > MAX_COMMENT:
+        raise CommunityError(400, f"the comment is too long (at most {MAX_COMMENT:,} characters)")
+    return text
+
+
+def _own_comment(store: Store, user: User, comment_id: int, *, admin_ok: bool) -> Comment:
+    found = store.community.comment(comment_id)
+    if found is None or found.deleted:
+        raise CommunityError(404, "no such comment")
+    if found.author_id != user.id and not (admin_ok and user.is_admin):
+        raise CommunityError(403, "you can only change your own comments")
+    return found
+
+
+def edit_comment(store: Store, user: User, comment_id: int, body: str) -> None:
+    _own_comment(store, user, comment_id, admin_ok=False)
+    store.community.edit_comment(comment_id, _body(body))
+
+
+def delete_comment(store: Store, user: User, comment_id: int) -> None:
+    _own_comment(store, user, comment_id, admin_ok=True)
+    store.community.delete_comment(comment_id)
+
+
+def hide_comment(store: Store, user: User, comment_id: int, hidden: bool) -> None:
+    _admin(user)
+    if store.community.comment(comment_id) is None:
+        raise CommunityError(404, "no such comment")
+    store.community.hide_comment(comment_id, hidden)
+
+
+def set_links(
+    store: Store, user: User, arxiv_id: str, *, github_repo: str | None, project_page: str | None
+) -> PaperView:
+    """The submitter of the paper's daily entry, or an admin, may set its code and project links."""
+    view = paper_of(store, arxiv_id)
+    row_id = store.papers.id_of(view.paper.arxiv_id)
+    assert row_id is not None
+    if not user.is_admin and store.community.entry_submitter(row_id) != user.id:
+        raise CommunityError(403, "only the paper's submitter or an admin can set its links")
+    code, project = check_url(github_repo, "githubRepo"), check_url(project_page, "projectPage")
+    store.community.set_links(row_id, code_url=code, project_url=project)
+    return paper_of(store, view.paper.arxiv_id)
+
+
+def hide_entry(store: Store, user: User, arxiv_id: str, hidden: bool) -> None:
+    _admin(user)
+    row_id = store.papers.id_of(paper_of(store, arxiv_id).paper.arxiv_id)
+    if row_id is None or not store.community.hide_entry(row_id, hidden):
+        raise CommunityError(404, "this paper is not in the daily feed")
+
+
+def _admin(user: User) -> None:
+    if not user.is_admin:
+        raise CommunityError(403, "only an admin can do this")

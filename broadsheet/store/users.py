@@ -1,0 +1,132 @@
+"""Users, login sessions and failed-login throttles."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from broadsheet.models import User
+from broadsheet.store.engine import Db
+from broadsheet.store.schema import sessions, throttles, users
+
+
+class Taken(ValueError):
+    """A username or email that another account already has."""
+
+
+def _user(row: Any) -> User:
+    m = row._mapping
+    return User(
+        m["id"], m["username"], m["email"], m["display_name"], bool(m["is_admin"]), bool(m["votes_public"]),
+        m["banned_at"] is not None, m["created_at"],
+    )  # fmt: skip
+
+
+class Users:
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
+    def create(self, username: str, email: str | None, password_hash: str, *, admin: bool = False) -> User:
+        values = {"username": username, "email": email, "password_hash": password_hash, "is_admin": admin}
+        try:
+            with self.db.write() as conn:
+                row_id = conn.execute(insert(users).values(**values, created_at=datetime.now(UTC))).lastrowid
+                return _user(conn.execute(select(users).where(users.c.id == row_id)).one())
+        except IntegrityError:
+            raise Taken("that username or email is already registered") from None
+
+    def get(self, username: str) -> User | None:
+        with self.db.read() as conn:
+            row = conn.execute(select(users).where(users.c.username == username)).first()
+        return _user(row) if row else None
+
+    def by_id(self, user_id: int) -> User | None:
+        with self.db.read() as conn:
+            row = conn.execute(select(users).where(users.c.id == user_id)).first()
+        return _user(row) if row else None
+
+    def password_hash(self, username: str) -> tuple[User, str | None] | None:
+        with self.db.read() as conn:
+            row = conn.execute(select(users).where(users.c.username == username)).first()
+        return (_user(row), row._mapping["password_hash"]) if row else None
+
+    def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        with self.db.write() as conn:
+            conn.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
+
+    def update_profile(self, user_id: int, *, display_name: str | None, votes_public: bool) -> None:
+        with self.db.write() as conn:
+            values = {"display_name": display_name, "votes_public": votes_public}
+            conn.execute(update(users).where(users.c.id == user_id).values(**values))
+
+    def all(self) -> list[User]:
+        with self.db.read() as conn:
+            return [_user(r) for r in conn.execute(select(users).order_by(users.c.id))]
+
+    def set_banned(self, user_id: int, banned: bool) -> None:
+        """Ban (ending every session) or unban an account."""
+        with self.db.write() as conn:
+            conn.execute(
+                update(users).where(users.c.id == user_id).values(banned_at=datetime.now(UTC) if banned else None)
+            )
+            if banned:
+                conn.execute(delete(sessions).where(sessions.c.user_id == user_id))
+
+    # -- sessions --------------------------------------------------------------------------------
+
+    def start_session(self, token_hash: str, user_id: int, lifetime: timedelta) -> None:
+        now = datetime.now(UTC)
+        with self.db.write() as conn:
+            conn.execute(delete(sessions).where(sessions.c.expires_at < now))
+            conn.execute(
+                insert(sessions).values(id=token_hash, user_id=user_id, created_at=now, expires_at=now + lifetime)
+            )
+
+    def session_user(self, token_hash: str) -> User | None:
+        """The (unbanned) user of a live session."""
+        query = (
+            select(users).join(sessions, sessions.c.user_id == users.c.id)
+            .where(sessions.c.id == token_hash, sessions.c.expires_at > datetime.now(UTC), users.c.banned_at.is_(None))
+        )  # fmt: skip
+        with self.db.read() as conn:
+            row = conn.execute(query).first()
+        return _user(row) if row else None
+
+    def end_session(self, token_hash: str) -> None:
+        with self.db.write() as conn:
+            conn.execute(delete(sessions).where(sessions.c.id == token_hash))
+
+    def end_sessions(self, user_id: int, *, keep: str | None = None) -> None:
+        with self.db.write() as conn:
+            conn.execute(delete(sessions).where(sessions.c.user_id == user_id, sessions.c.id != (keep or "")))
+
+    # -- throttling ------------------------------------------------------------------------------
+
+    def locked_until(self, key: str) -> datetime | None:
+        with self.db.read() as conn:
+            until = conn.execute(select(throttles.c.locked_until).where(throttles.c.key == key)).scalar()
+        return until if until and until > datetime.now(UTC) else None
+
+    def record_failure(self, key: str, *, limit: int, window: timedelta) -> None:
+        """Count a failed login for `key`; after `limit` within `window`, lock it for `window`."""
+        now = datetime.now(UTC)
+        with self.db.write() as conn:
+            row = conn.execute(select(throttles).where(throttles.c.key == key)).first()
+            if row is None or row.first_at < now - window:
+                conn.execute(delete(throttles).where(throttles.c.key == key))
+                conn.execute(insert(throttles).values(key=key, failures=1, first_at=now))
+                return
+            failures = row.failures + 1
+            locked = now + window if failures >= limit else None
+            conn.execute(update(throttles).where(throttles.c.key == key).values(failures=failures, locked_until=locked))
+
+    def clear_failures(self, key: str) -> None:
+        with self.db.write() as conn:
+            conn.execute(delete(throttles).where(throttles.c.key == key))
+
+    def count(self) -> int:
+        with self.db.read() as conn:
+            return int(conn.execute(select(func.count()).select_from(users)).scalar_one())

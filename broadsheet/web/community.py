@@ -1,0 +1,250 @@
+"""Community routes: submit, upvote, comment, set links, moderate (HTML forms and the JSON API), trending.
+
+Every route here that changes state is behind `csrf_protect` (router dependency) and a login.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from broadsheet import arxiv, community, rank
+from broadsheet.community import CommunityError
+from broadsheet.embed import embed_pending
+from broadsheet.models import User
+from broadsheet.web import shapes
+from broadsheet.web.deps import HttpError, engine, now, settings, split_format, store
+from broadsheet.web.pages import render, voted
+from broadsheet.web.security import csrf_protect, require_user
+
+pages = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+api = APIRouter(prefix="/api", tags=["community"], dependencies=[Depends(csrf_protect)])
+UserDep = Annotated[User, Depends(require_user)]
+Short = Annotated[str, Form(max_length=600)]
+Long = Annotated[str, Form(max_length=community.MAX_COMMENT + 100)]
+
+
+def rules(request: Request) -> community.Rules:
+    cfg = settings(request)
+    return community.Rules(cfg.zone, daily_cap=cfg.submit_daily_cap, max_age_days=cfg.submit_max_age_days)
+
+
+def fetcher_for(request: Request) -> community.Fetch:
+    """Fetch an unknown paper from the arXiv API, and embed it so search finds it at once."""
+
+    def fetch(arxiv_id: str) -> None:
+        cfg = settings(request)
+        arxiv.fetch_into(store(request), request.app.state.fetcher, [arxiv_id], url=cfg.arxiv_api_url)
+        embed_pending(store(request), engine(request).embedder)
+
+    return fetch
+
+
+def _failed(exc: CommunityError) -> HttpError:
+    return HttpError(exc.status, str(exc))
+
+
+def _back(request: Request, fallback: str) -> RedirectResponse:
+    """Back to the page the form was on (same site only)."""
+    path = urlsplit(request.headers.get("referer", "")).path
+    return RedirectResponse(path if path.startswith("/") and not path.startswith("//") else fallback, status_code=303)
+
+
+# -- submissions ---------------------------------------------------------------------------------
+
+
+@pages.get("/papers/submit")
+def submit_page(request: Request, user: UserDep) -> Response:
+    return render(request, "submit.html", {"error": None, "form": {}, "rules": rules(request)})
+
+
+@pages.post("/papers/submit")
+def submit_form(
+    request: Request,
+    user: UserDep,
+    paper_id: Short,
+    comment: Long = "",
+    github_repo: Short = "",
+    project_page: Short = "",
+) -> Response:
+    try:
+        links = {"github_repo": github_repo, "project_page": project_page}
+        view = community.submit(store(request), user, paper_id, rules(request), comment=comment, **links,
+                                fetch=fetcher_for(request))  # fmt: skip
+    except CommunityError as exc:
+        form = {"paper_id": paper_id, "comment": comment, "github_repo": github_repo, "project_page": project_page}
+        context = {"error": str(exc), "form": form, "rules": rules(request)}
+        return render(request, "submit.html", context, status=exc.status)
+    return RedirectResponse(f"/papers/{view.paper.arxiv_id}", status_code=303)
+
+
+class Submission(BaseModel):
+    paperId: str = Field(max_length=300)
+    comment: str | None = Field(None, max_length=community.MAX_SUBMIT_NOTE)
+    githubRepo: str | None = Field(None, max_length=community.MAX_URL)
+    projectPage: str | None = Field(None, max_length=community.MAX_URL)
+
+
+@api.post("/papers/submit", status_code=201, summary="Submit a paper to today's Daily Papers (HF-compatible)")
+def submit_api(request: Request, body: Submission, user: UserDep) -> Response:
+    try:
+        links = {"github_repo": body.githubRepo, "project_page": body.projectPage}
+        view = community.submit(store(request), user, body.paperId, rules(request), comment=body.comment, **links,
+                                fetch=fetcher_for(request))  # fmt: skip
+    except CommunityError as exc:
+        raise _failed(exc) from None
+    url = f"/papers/{view.paper.arxiv_id}"
+    return JSONResponse(shapes.daily_item(view), status_code=201, headers={"Location": url})
+
+
+# -- votes ---------------------------------------------------------------------------------------
+
+
+class Vote(BaseModel):
+    up: bool = True
+
+
+@api.post("/papers/{paper_id:path}/vote", summary="Upvote (up=true) or take the upvote back (up=false)")
+def vote_api(request: Request, paper_id: str, body: Vote, user: UserDep) -> dict[str, Any]:
+    try:
+        count = community.vote(store(request), user, paper_id, body.up)
+    except CommunityError as exc:
+        raise _failed(exc) from None
+    return {"upvotes": count, "upvoted": body.up}
+
+
+@pages.post("/papers/{paper_id:path}/vote")
+def vote_form(request: Request, paper_id: str, user: UserDep, up: Annotated[bool, Form()] = True) -> Response:
+    try:
+        community.vote(store(request), user, paper_id, up)
+    except CommunityError as exc:
+        raise _failed(exc) from None
+    return _back(request, f"/papers/{paper_id}")
+
+
+# -- comments ------------------------------------------------------------------------------------
+
+
+class NewComment(BaseModel):
+    body: str = Field(max_length=community.MAX_COMMENT + 100)
+    parentId: int | None = None
+
+
+@api.get("/papers/{paper_id:path}/comments", summary="A paper's discussion")
+def comments_api(request: Request, paper_id: str) -> list[shapes.Json]:
+    try:
+        view = community.paper_of(store(request), paper_id)
+    except CommunityError as exc:
+        raise _failed(exc) from None
+    row_id = store(request).papers.id_of(view.paper.arxiv_id)
+    return [shapes.comment(c) for c in store(request).community.thread(row_id or 0) if not c.hidden]
+
+
+@api.post("/papers/{paper_id:path}/comments", status_code=201, summary="Comment on a paper (Markdown)")
+def comment_api(request: Request, paper_id: str, body: NewComment, user: UserDep) -> shapes.Json:
+    try:
+        return shapes.comment(community.add_comment(store(request), user, paper_id, body.body, body.parentId))
+    except CommunityError as exc:
+        raise _failed(exc) from None
+
+
+@pages.post("/papers/{paper_id:path}/comments")
+def comment_form(request: Request, paper_id: str, user: UserDep, body: Long, parent_id: Short = "") -> Response:
+    parent = int(parent_id) if parent_id.isdigit() else None
+    try:
+        made = community.add_comment(store(request), user, paper_id, body, parent)
+    except CommunityError as exc:
+        raise _failed(exc) from None
+    return RedirectResponse(f"/papers/{split_format(paper_id)[0]}#c{made.id}", status_code=303)
+
+
+@pages.post("/comments/{comment_id}/edit")
+def edit_comment(request: Request, comment_id: int, user: UserDep, body: Long) -> Response:
+    return _comment_action(request, lambda: community.edit_comment(store(request), user, comment_id, body))
+
+
+@pages.post("/comments/{comment_id}/delete")
+def delete_comment(request: Request, comment_id: int, user: UserDep) -> Response:
+    return _comment_action(request, lambda: community.delete_comment(store(request), user, comment_id))
+
+
+@pages.post("/comments/{comment_id}/hide")
+def hide_comment(request: Request, comment_id: int, user: UserDep, hidden: Annotated[bool, Form()] = True) -> Response:
+    return _comment_action(request, lambda: community.hide_comment(store(request), user, comment_id, hidden))
+
+
+def _comment_action(request: Request, action: Any) -> Response:
+    try:
+        action()
+    except CommunityError as exc:
+        raise _failed(exc) from None
+    return _back(request, "/")
+
+
+# -- links and moderation ------------------------------------------------------------------------
+
+
+class Links(BaseModel):
+    githubRepo: str | None = Field(None, max_length=community.MAX_URL)
+    projectPage: str | None = Field(None, max_length=community.MAX_URL)
+
+
+@api.post("/papers/{paper_id:path}/links", summary="Set a paper's code repository / project page (HF-compatible)")
+def links_api(request: Request, paper_id: str, body: Links, user: UserDep) -> shapes.Json:
+    try:
+        view = community.set_links(
+            store(request), user, paper_id, github_repo=body.githubRepo, project_page=body.projectPage
+        )
+    except CommunityError as exc:
+        raise _failed(exc) from None
+    return shapes.paper(view)
+
+
+@pages.post("/papers/{paper_id:path}/links")
+def links_form(
+    request: Request, paper_id: str, user: UserDep, github_repo: Short = "", project_page: Short = ""
+) -> Response:
+    try:
+        community.set_links(store(request), user, paper_id, github_repo=github_repo, project_page=project_page)
+    except CommunityError as exc:
+        raise _failed(exc) from None
+    return _back(request, f"/papers/{paper_id}")
+
+
+@pages.post("/papers/{paper_id:path}/hide")
+def hide_entry(request: Request, paper_id: str, user: UserDep, hidden: Annotated[bool, Form()] = True) -> Response:
+    try:
+        community.hide_entry(store(request), user, paper_id, hidden)
+    except CommunityError as exc:
+        raise _failed(exc) from None
+    return _back(request, f"/papers/{paper_id}")
+
+
+@pages.post("/u/{username}/ban")
+def ban(request: Request, username: str, user: UserDep, banned: Annotated[bool, Form()] = True) -> Response:
+    if not user.is_admin:
+        raise HttpError(403, "only an admin can do this")
+    from broadsheet import accounts
+
+    try:
+        accounts.set_banned(store(request), username, banned)
+    except accounts.AccountError as exc:
+        raise HttpError(404, str(exc)) from None
+    return _back(request, f"/u/{username}")
+
+
+# -- trending ------------------------------------------------------------------------------------
+
+
+@pages.get("/papers/trending")
+@pages.get("/papers/trending.json")
+def trending(request: Request) -> Response:
+    pool = store(request).daily.views(None, order="added", limit=1000)
+    ranked = rank.by_trending(pool, now())[: settings(request).page_size]
+    if request.url.path.endswith(".json"):
+        return JSONResponse([shapes.daily_item(v, trending_score=s) for v, s in ranked])
+    return render(request, "trending.html", {"ranked": ranked, "voted": voted(request, [v for v, _ in ranked])})

@@ -1,0 +1,219 @@
+"""Accounts, submissions, upvotes, comments, links, profiles and moderation, through the real app."""
+
+import re
+
+from community_site import PASSWORD, Site
+from fastapi.testclient import TestClient
+
+from broadsheet import accounts
+
+PAPER = "2608.19880"  # on the demo's 2026-08-21 with 163 imported upvotes
+
+
+def upvotes(client: TestClient, arxiv_id: str = PAPER) -> int:
+    return int(client.get(f"/api/papers/{arxiv_id}").json()["upvotes"])
+
+
+def test_sign_up_log_in_log_out_and_change_password(site: Site) -> None:
+    client = TestClient(site.app)
+    client.get("/signup")
+    token = client.cookies["bs_csrf"]
+    bad = client.post("/signup", data={"username": "No Spaces!", "password": PASSWORD, "csrf_token": token})
+    assert bad.status_code == 400 and "lowercase letters" in bad.text
+    short = client.post("/signup", data={"username": "carol", "password": "short", "csrf_token": token})
+    assert short.status_code == 400 and "8 to 256" in short.text
+    made = client.post(
+        "/signup",
+        data={"username": "carol", "email": "carol@example.org", "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert (
+        made.status_code == 303
+        and "httponly" in made.headers["set-cookie"].lower()
+        and "samesite=lax" in made.headers["set-cookie"].lower()
+    )
+    assert 'href="/u/carol"' in client.get("/").text
+    taken = TestClient(site.app)
+    taken.get("/signup")
+    again = taken.post(
+        "/signup", data={"username": "carol", "password": PASSWORD, "csrf_token": taken.cookies["bs_csrf"]}
+    )
+    assert again.status_code == 400 and "already registered" in again.text
+    changed = client.post(
+        "/settings/password", data={"current": PASSWORD, "new": "a new long password", "csrf_token": token}
+    )
+    assert changed.status_code == 200 and "Password changed" in changed.text
+    client.post("/logout", data={"csrf_token": token})
+    assert 'href="/login"' in client.get("/").text
+    assert (
+        client.post("/login", data={"username": "carol", "password": PASSWORD, "csrf_token": token}).status_code == 400
+    )
+    assert (
+        client.post(
+            "/login", data={"username": "carol", "password": "a new long password", "csrf_token": token}
+        ).status_code
+        == 200
+    )
+
+
+def test_failed_logins_are_throttled(site: Site) -> None:
+    accounts.sign_up(site.store, "dave", None, PASSWORD)
+    client = TestClient(site.app, client=("192.0.2.7", 50000))
+    client.get("/login")
+    form = {"username": "dave", "password": "wrong password", "csrf_token": client.cookies["bs_csrf"]}
+    codes = [client.post("/login", data=form).status_code for _ in range(6)]
+    assert codes == [400] * 5 + [429]
+    locked = client.post("/login", data=form | {"password": PASSWORD})
+    assert locked.status_code == 429 and "try again in" in locked.text
+
+
+def test_upvotes_toggle_idempotently_and_add_to_imported_ones(site: Site) -> None:
+    alice, bob = site.member("alice"), site.member("bob")
+    assert upvotes(alice) == 163
+    assert alice.post(f"/api/papers/{PAPER}/vote", json={"up": True}).json() == {"upvotes": 164, "upvoted": True}
+    assert alice.post(f"/api/papers/{PAPER}/vote", json={"up": True}).json()["upvotes"] == 164
+    assert bob.post(f"/api/papers/{PAPER}/vote", json={}).json()["upvotes"] == 165
+    assert alice.post(f"/api/papers/{PAPER}/vote", json={"up": False}).json() == {"upvotes": 164, "upvoted": False}
+    form = bob.post(
+        f"/papers/{PAPER}/vote",
+        data={"up": "false"},
+        headers={"referer": "http://testserver/papers/date/2026-08-21"},
+        follow_redirects=False,
+    )
+    assert form.status_code == 303 and form.headers["location"] == "/papers/date/2026-08-21"
+    assert upvotes(bob) == 163
+    assert alice.post("/api/papers/2101.00001/vote", json={"up": True}).status_code == 404
+    assert alice.post("/api/papers/nonsense/vote", json={"up": True}).status_code == 400
+
+
+def test_submitting_papers_follows_the_rules(site: Site) -> None:
+    lenient = site.app_with(submit_max_age_days=100_000, submit_daily_cap=2)
+    erin = site.member("erin")
+    erin_lenient = TestClient(lenient, cookies=dict(erin.cookies), headers=dict(erin.headers))
+    too_old = erin.post("/api/papers/submit", json={"paperId": "https://arxiv.org/abs/2104.12255v1"})
+    assert too_old.status_code == 422 and "last 14 days" in too_old.json()["error"]
+    made = erin_lenient.post(
+        "/api/papers/submit",
+        json={
+            "paperId": "https://arxiv.org/abs/2104.12255v1",
+            "comment": "A must-read",
+            "githubRepo": "https://github.com/a/b",
+        },
+    )
+    assert made.status_code == 201 and made.headers["location"] == "/papers/2104.12255"
+    item = made.json()
+    assert (
+        item["submittedBy"]["name"] == "erin"
+        and item["comment"] == "A must-read"
+        and item["paper"]["githubRepo"] == "https://github.com/a/b"
+    )
+    assert site.arxiv.requests("/api/query")[-1][1]["id_list"] == "2104.12255"  # fetched from arXiv
+    assert erin_lenient.post("/api/papers/submit", json={"paperId": "2104.12255"}).status_code == 409
+    assert erin_lenient.post("/api/papers/submit", json={"paperId": "2606.19617"}).status_code == 201
+    capped = erin_lenient.post("/api/papers/submit", json={"paperId": "2606.19859"})
+    assert capped.status_code == 429 and "2 papers today" in capped.json()["error"]
+    unknown = erin_lenient.post("/api/papers/submit", json={"paperId": "2101.99999"})
+    assert unknown.status_code == 404 and "not on arXiv" in unknown.json()["error"]
+    assert erin.post("/api/papers/submit", json={"paperId": "not an id"}).status_code == 400
+    bad_link = erin_lenient.post(
+        "/api/papers/submit", json={"paperId": "2606.20000", "githubRepo": "javascript:alert(1)"}
+    )
+    assert bad_link.status_code == 400 and "http(s) URL" in bad_link.json()["error"]
+    listed = erin.get("/api/daily_papers", params={"submitter": "erin"}).json()
+    assert {i["paper"]["id"] for i in listed} == {"2104.12255", "2606.19617"}
+    assert "2104.12255" in [h["paper"]["id"] for h in erin.get("/api/papers/search", params={"q": "2104.12255"}).json()]
+    page = erin.get("/papers/submit")
+    assert page.status_code == 200 and "14 days" in page.text
+
+
+def test_comments_markdown_replies_edits_and_permissions(site: Site) -> None:
+    frank, grace, admin = site.member("frank"), site.member("grace"), site.member("boss", admin=True)
+    top = frank.post(
+        f"/api/papers/{PAPER}/comments",
+        json={"body": "Great **results** [code](https://example.org) <script>alert(1)</script>"},
+    ).json()
+    assert (
+        "<strong>results</strong>" in top["html"]
+        and "<script>" not in top["html"]
+        and 'rel="nofollow noopener ugc"' in top["html"]
+    )
+    reply = grace.post(f"/api/papers/{PAPER}/comments", json={"body": "Agreed", "parentId": top["id"]}).json()
+    nested = frank.post(f"/api/papers/{PAPER}/comments", json={"body": "Thanks", "parentId": reply["id"]}).json()
+    assert reply["parentId"] == top["id"] and nested["parentId"] == top["id"]  # one level deep
+    assert grace.post(f"/comments/{top['id']}/edit", data={"body": "hijacked"}).status_code == 403
+    assert frank.post(f"/comments/{top['id']}/edit", data={"body": "Great results, edited"}).status_code == 200
+    assert grace.post(f"/api/papers/{PAPER}/comments", json={"body": "   "}).status_code == 400
+    assert grace.post(f"/api/papers/{PAPER}/comments", json={"body": "x", "parentId": 999999}).status_code == 400
+    assert admin.post(f"/comments/{reply['id']}/hide", data={"hidden": "true"}).status_code == 200
+    assert grace.post(f"/comments/{nested['id']}/hide", data={"hidden": "true"}).status_code == 403
+    assert frank.post(f"/comments/{nested['id']}/delete").status_code == 200
+    thread = frank.get(f"/api/papers/{PAPER}/comments").json()
+    assert [c["body"] for c in thread] == ["Great results, edited", ""] and thread[1]["deleted"]
+    assert frank.get(f"/api/papers/{PAPER}").json()["numComments"] == 1
+    assert "Great results, edited" in frank.get(f"/papers/{PAPER}").text
+
+
+def test_links_can_be_set_by_the_submitter_or_an_admin(site: Site) -> None:
+    lenient = site.app_with(submit_max_age_days=100_000)
+    heidi, ivan, admin = site.member("heidi"), site.member("ivan"), site.member("root", admin=True)
+    TestClient(lenient, cookies=dict(heidi.cookies), headers=dict(heidi.headers)).post(
+        "/api/papers/submit", json={"paperId": "2606.21108"}
+    )
+    links = {"githubRepo": "https://github.com/x/sarif", "projectPage": "https://sarif.example.org"}
+    assert heidi.post("/api/papers/2606.21108/links", json=links).json()["githubRepo"] == "https://github.com/x/sarif"
+    assert ivan.post("/api/papers/2606.21108/links", json=links).status_code == 403
+    assert (
+        admin.post("/api/papers/2606.21108/links", json={"projectPage": "https://p.example.org"}).json()["projectPage"]
+        == "https://p.example.org"
+    )
+    assert heidi.post("/api/papers/2606.21108/links", json={"githubRepo": "ftp://x"}).status_code == 400
+
+
+def test_profiles_trending_and_moderation(site: Site) -> None:
+    judy, admin = site.member("judy"), site.member("mod", admin=True)
+    judy.post("/api/papers/2608.18580/vote", json={"up": True})
+    profile = judy.get("/u/judy.json").json()
+    assert profile["user"]["name"] == "judy" and [p["id"] for p in profile["upvoted"]] == ["2608.18580"]
+    judy.post("/settings/profile", data={"display_name": "Judy J.", "votes_public": ""})
+    assert site.guest().get("/u/judy.json").json()["upvoted"] is None  # upvotes private now
+    assert judy.get("/u/judy").status_code == 200 and site.guest().get("/u/nobody").status_code == 404
+    trending = judy.get("/papers/trending.json").json()
+    scores = [i["trendingScore"] for i in trending]
+    assert scores == sorted(scores, reverse=True) and judy.get("/papers/trending").status_code == 200
+    assert judy.post("/papers/2608.18580/hide", data={"hidden": "true"}).status_code == 403
+    assert admin.post("/papers/2608.18580/hide", data={"hidden": "true"}).status_code == 200
+    day = [i["paper"]["id"] for i in judy.get("/api/daily_papers", params={"date": "2026-08-21", "limit": 100}).json()]
+    assert "2608.18580" not in day and "2608.18580" not in judy.get("/").text
+
+
+def test_a_banned_user_cannot_write_and_their_votes_stop_counting(site: Site) -> None:
+    mallory = site.member("mallory")
+    before = upvotes(mallory, "2608.20335")
+    assert mallory.post("/api/papers/2608.20335/vote", json={"up": True}).json()["upvotes"] == before + 1
+    accounts.set_banned(site.store, "mallory", True)
+    assert mallory.post("/api/papers/2608.20335/vote", json={"up": False}).status_code == 401  # session ended
+    assert upvotes(mallory, "2608.20335") == before
+    relog = TestClient(site.app)
+    relog.get("/login")
+    refused = relog.post(
+        "/login", data={"username": "mallory", "password": PASSWORD, "csrf_token": relog.cookies["bs_csrf"]}
+    )
+    assert refused.status_code == 400 and "suspended" in refused.text
+    accounts.set_banned(site.store, "mallory", False)
+    assert upvotes(mallory, "2608.20335") == before + 1  # reinstated: the vote counts again
+
+
+def test_writes_need_a_login(site: Site) -> None:
+    guest = site.guest()
+    assert guest.post(f"/api/papers/{PAPER}/vote", json={"up": True}).status_code == 401
+    assert guest.post("/api/papers/submit", json={"paperId": PAPER}).json()["error"].startswith("log in")
+    page = guest.post(
+        f"/papers/{PAPER}/comments",
+        data={"body": "hi"},
+        headers={"referer": f"http://testserver/papers/{PAPER}"},
+        follow_redirects=False,
+    )
+    assert page.status_code == 303 and page.headers["location"] == f"/login?next=/papers/{PAPER}"
+    assert guest.get("/papers/submit", follow_redirects=False).headers["location"] == "/login?next=/papers/submit"
+    assert re.search(r'name="next" value="/papers/submit"', guest.get("/login?next=/papers/submit").text)
+    assert 'value="/"' in guest.get("/login?next=https://evil.example").text  # no open redirect

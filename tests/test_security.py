@@ -1,0 +1,139 @@
+"""CSRF on every state-changing route, hostile input everywhere, and 50 concurrent voters on a real server."""
+
+import random
+import re
+import threading
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import httpx
+from community_site import Site
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
+
+from broadsheet import accounts
+
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+VALUES = {"paper_id": "2608.19880", "comment_id": "1", "username": "victim", "value": "2026-08-21", "rest": "x"}
+
+
+def concrete(path: str) -> str:
+    return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: VALUES[m[1]], path)
+
+
+def all_routes(app: FastAPI) -> Iterator[APIRoute]:
+    """Every endpoint, also inside included routers (FastAPI >= 0.160 wraps them, unexpanded)."""
+    pending = list(app.routes)
+    while pending:
+        route = pending.pop(0)
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            pending[:0] = list(inner.routes)
+        elif isinstance(route, APIRoute):
+            yield route
+
+
+def routes(site: Site, methods: set[str]) -> list[tuple[str, str, APIRoute]]:
+    found = []
+    for route in all_routes(site.app):
+        found += [(method, concrete(route.path), route) for method in sorted(route.methods & methods)]
+    return found
+
+
+def test_every_state_changing_route_rejects_a_request_without_a_valid_csrf_token(site: Site) -> None:
+    member = site.member("csrfcheck")
+    unsafe = routes(site, UNSAFE)
+    assert len(unsafe) >= 18, [p for _, p, _ in unsafe]  # the list below grows with new routes, never silently
+    for method, path, _ in unsafe:
+        for headers, data in (
+            ({"X-CSRF-Token": ""}, None),
+            ({"X-CSRF-Token": "forged-token-of-some-length"}, {"csrf_token": "x" * 40}),
+        ):
+            response = member.request(method, path, headers=headers, data=data)
+            assert response.status_code == 403, (method, path, response.status_code, response.text[:200])
+
+
+HOSTILE = [
+    "' OR '1'='1' --",
+    '"; DROP TABLE papers; --',
+    "%' UNION SELECT password_hash FROM users --",
+    "\\'\\\"\x00",
+    "<script>alert(1)</script>",
+]
+LONG = "A" * 20_000
+
+
+def test_hostile_and_huge_inputs_get_a_clear_4xx_never_a_500(site: Site) -> None:
+    member = site.member("fuzzer")
+    count_before = site.store.papers.count()
+    checked = 0
+    for method, path, route in routes(site, {"GET"} | UNSAFE):
+        query = [p.alias for p in route.dependant.query_params]
+        for value in [*HOSTILE, LONG]:
+            for name in query:
+                response = member.request(method, path, params={name: value})
+                checked += _check(response, value, f"{method} {path}?{name}")
+            for kind, name in body_fields(route):
+                response = member.request(method, path, **{kind: {name: value}})  # type: ignore[arg-type]
+                checked += _check(response, value, f"{method} {path} {name}=")
+            if "{" in route.path and method == "GET":
+                response = member.get(re.sub(r"\{(\w+)(?::\w+)?\}", quote(value, safe=""), route.path))
+                checked += _check(response, value, f"GET {route.path} path")
+    assert checked > 150
+    assert site.store.papers.count() == count_before
+
+
+def body_fields(route: APIRoute) -> list[tuple[str, str]]:
+    """("data", form field) or ("json", model field) for every field a route reads from its body."""
+    fields = []
+    for param in route.dependant.body_params:
+        annotation = param.field_info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            fields += [("json", name) for name in annotation.model_fields]
+        else:
+            fields.append(("data", param.alias))
+    return fields
+
+
+def _check(response: httpx.Response, value: str, where: str) -> int:
+    assert response.status_code < 500, (where, response.status_code)
+    if value is LONG:
+        assert 400 <= response.status_code < 500, (where, response.status_code)
+    if response.status_code >= 400:
+        text = response.text
+        assert ("error" in text or 'role="alert"' in text or "notice" in text) and "Traceback" not in text, where
+    return 1
+
+
+def test_fifty_concurrent_voters_leave_exact_counts(site: Site, live: str) -> None:
+    papers = ["2608.20336", "2608.20202", "2608.19799"]
+    base = {p: httpx.get(f"{live}/api/papers/{p}").json()["upvotes"] for p in papers}
+    voters = []
+    for i in range(50):
+        user = accounts.sign_up(site.store, f"voter{i:02d}", None, "password1234")
+        voters.append(accounts.new_session(site.store, user))
+    final: dict[tuple[int, str], bool] = {}
+    errors: list[str] = []
+
+    def vote(i: int) -> None:
+        rng = random.Random(i)
+        cookies = {"bs_session": voters[i], "bs_csrf": "t" * 32}
+        with httpx.Client(base_url=live, cookies=cookies, headers={"X-CSRF-Token": "t" * 32}, timeout=60) as client:
+            for _ in range(12):
+                paper, up = rng.choice(papers), rng.random() < 0.6
+                response = client.post(f"/api/papers/{paper}/vote", json={"up": up})
+                if response.status_code != 200:
+                    errors.append(f"{response.status_code} {response.text[:100]}")
+                    continue
+                final[(i, paper)] = up
+
+    threads = [threading.Thread(target=vote, args=(i,)) for i in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    for paper in papers:
+        expected = base[paper] + sum(1 for (_, p), up in final.items() if p == paper and up)
+        assert httpx.get(f"{live}/api/papers/{paper}").json()["upvotes"] == expected
