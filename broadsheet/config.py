@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -49,6 +49,22 @@ class Settings(BaseSettings):
         ge=0,
         le=36500,
         description="Only papers first published on arXiv this many days ago or less can be submitted.",
+    )
+    site_url: str = Field(
+        "http://127.0.0.1:8000", description="The site's public address, for links in emails and feeds."
+    )
+    secret_key: str | None = Field(
+        None,
+        description="Signs the links in emails. Default: a random key kept in `secret_key` in the data directory.",
+    )
+    smtp_host: str = Field("localhost", description="SMTP server that sends the digests.")
+    smtp_port: int = Field(25, ge=1, le=65535, description="SMTP port (587 for STARTTLS, 465 for implicit TLS).")
+    smtp_security: Literal["none", "starttls", "tls"] = Field("none", description="none, starttls or tls.")
+    smtp_username: str | None = Field(None, description="SMTP login (when the server needs one).")
+    smtp_password: str | None = Field(None, description="SMTP password.")
+    mail_from: str = Field("Broadsheet <digest@localhost>", description="From address of the digests.")
+    digest_pause_after: int = Field(
+        3, ge=1, description="Pause a subscription after this many permanent delivery failures in a row."
     )
     categories: Annotated[list[str], NoDecode] = Field(
         ["cs.LG", "cs.CL", "cs.CV", "cs.AI"],

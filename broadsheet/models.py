@@ -195,3 +195,26 @@ class Comment:
     edited_at: datetime | None
     deleted: bool
     hidden: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Preferences:
+    """What a subscriber wants in a digest."""
+
+    frequency: str = "daily"  # daily (arXiv announcement days) | weekly
+    max_papers: int = 10
+    trending: bool = True  # the most upvoted / trending papers of the period
+    categories: tuple[str, ...] = ()  # papers in these arXiv categories
+    exclude_categories: tuple[str, ...] = ()  # never papers in these
+    topics: tuple[str, ...] = ()  # free text, matched by the search engine
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    id: int
+    email: str
+    status: str  # pending | active | paused | unsubscribed
+    preferences: Preferences
+    failures: int
+    user_id: int | None
+    confirmed_at: datetime | None

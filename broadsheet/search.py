@@ -108,18 +108,24 @@ class Engine:
         self, query: str, *, filters: Filters = Filters(), limit: int = 20, offset: int = 0, mode: Mode = "hybrid"
     ) -> list[SearchHit]:
         """Best matches, best first. Raises InvalidQuery for unusable input."""
+        page = self.ranked(query, filters=filters, limit=offset + limit, mode=mode)[offset:]
+        views = self.store.papers.views([row_id for row_id, _ in page])
+        return [SearchHit(v, score) for v, (_, score) in zip(views, page, strict=False)]
+
+    def ranked(
+        self, query: str, *, filters: Filters = Filters(), limit: int = 20, mode: Mode = "hybrid"
+    ) -> list[tuple[int, float]]:
+        """(paper row id, score) pairs, best first: `search` without fetching the papers."""
         text = validate(query)
         self.refresh()
-        wanted = offset + limit
-        pool = max(CANDIDATES, wanted) * (10 if filters.active else 1)
+        pool = max(CANDIDATES, limit) * (10 if filters.active else 1)
         scores = self._scores(text, pool, mode, filters)
         if filters.active:
             allowed = self.store.papers.matching(list(scores), filters)
             scores = {k: v for k, v in scores.items() if k in allowed}
         ranked = sorted(scores, key=lambda k: scores[k], reverse=True)
-        ranked = _exact_first(self.store, text, ranked, filters)[offset:wanted]
-        views = self.store.papers.views(ranked)
-        return [SearchHit(v, scores.get(row_id, float("inf"))) for v, row_id in zip(views, ranked, strict=False)]
+        ranked = _exact_first(self.store, text, ranked, filters)[:limit]
+        return [(row_id, scores.get(row_id, float("inf"))) for row_id in ranked]
 
     def _scores(self, text: str, pool: int, mode: Mode, filters: Filters) -> dict[int, float]:
         lexical = dict(self.lexical.search(terms(text), limit=pool)) if mode != "vector" else {}

@@ -110,6 +110,7 @@ from broadsheet.cli import site  # noqa: E402  (registers the commands, in help 
 from broadsheet.cli import ingest  # noqa: E402
 from broadsheet.cli import search  # noqa: E402
 from broadsheet.cli import users  # noqa: E402
+from broadsheet.cli import digests  # noqa: E402
 # isort: on
 
-__all__ = ["app", "ingest", "main", "search", "site", "users"]
+__all__ = ["app", "digests", "ingest", "main", "search", "site", "users"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from broadsheet.store.community import Community
 from broadsheet.store.daily import Daily
+from broadsheet.store.digests import Deliveries, Subscribers
 from broadsheet.store.embeddings import Embeddings
 from broadsheet.store.engine import Db, make_engine, migrate, needs_migration
 from broadsheet.store.harvests import Harvests
@@ -28,6 +29,8 @@ class Store:
         self.embeddings = Embeddings(db)
         self.users = Users(db)
         self.community = Community(db)
+        self.subscribers = Subscribers(db)
+        self.deliveries = Deliveries(db)
 
     @classmethod
     def open(cls, url: str) -> Store:

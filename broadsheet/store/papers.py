@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, tuple_, update
 
 from broadsheet.models import Change, Filters, Paper, PaperView, UpsertResult, merge
 from broadsheet.store.engine import Db
 from broadsheet.store.rows import filter_clauses, paper_from_row, paper_values, view_from_row, view_select
-from broadsheet.store.schema import announcements, embeddings, paper_categories, papers
+from broadsheet.store.schema import announcements, daily_entries, embeddings, paper_categories, papers
 
 
 def embedded_text(paper: Paper) -> tuple[str, str]:
@@ -79,9 +80,12 @@ class Papers:
         with self.db.read() as conn:
             return int(conn.execute(select(func.count()).select_from(papers)).scalar_one())
 
-    def newest(self, *, limit: int, after: Cursor | None = None) -> tuple[list[PaperView], Cursor | None]:
+    def newest(
+        self, *, limit: int, after: Cursor | None = None, filters: Filters = Filters()
+    ) -> tuple[list[PaperView], Cursor | None]:
         """Papers by publication time, newest first; returns the page and the cursor for the next one."""
-        query = view_select().order_by(papers.c.published_at.desc(), papers.c.id.desc()).limit(limit)
+        query = view_select().where(*filter_clauses(filters))
+        query = query.order_by(papers.c.published_at.desc(), papers.c.id.desc()).limit(limit)
         if after:
             query = query.where(tuple_(papers.c.published_at, papers.c.id) < tuple_(*after))
         with self.db.read() as conn:
@@ -108,6 +112,17 @@ class Papers:
         with self.db.read() as conn:
             newest, count = conn.execute(select(func.max(papers.c.modified_at), func.count())).one()
         return newest, int(count)
+
+    def new_in(self, first: date, last: date, zone: ZoneInfo) -> list[int]:
+        """Papers new to the site on the days first..last: listed on Daily Papers then, or first published then."""
+        listed = select(daily_entries.c.paper_id).where(
+            daily_entries.c.day.between(first, last), daily_entries.c.hidden.is_(False)
+        )
+        start = datetime.combine(first, time(), zone)
+        end = datetime.combine(last + timedelta(days=1), time(), zone)
+        published = select(papers.c.id).where(papers.c.published_at >= start, papers.c.published_at < end)
+        with self.db.read() as conn:
+            return sorted(set(conn.execute(listed).scalars()) | set(conn.execute(published).scalars()))
 
     def matching(self, ids: Sequence[int], filters: Filters) -> set[int]:
         """The ids among `ids` that pass the filters."""

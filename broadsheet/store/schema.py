@@ -196,3 +196,36 @@ throttles = Table(
     Column("first_at", UTCDateTime, nullable=False),
     Column("locked_until", UTCDateTime),
 )
+
+subscribers = Table(
+    "subscribers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("status", String(16), nullable=False),  # pending | active | paused | unsubscribed
+    Column("frequency", String(8), nullable=False),  # daily | weekly
+    Column("max_papers", Integer, nullable=False),
+    Column("trending", Boolean, nullable=False),
+    Column("categories", JSON, nullable=False),
+    Column("exclude_categories", JSON, nullable=False),
+    Column("topics", JSON, nullable=False),
+    Column("failures", Integer, nullable=False, server_default=text("0")),  # permanent failures in a row
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("confirmed_at", UTCDateTime),
+    Column("changed_at", UTCDateTime, nullable=False),
+    Index("ix_subscribers_status", "status", "frequency"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("subscriber_id", Integer, ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True),
+    Column("period", String(16), primary_key=True),  # "2026-08-21" or "2026-W34"
+    Column("status", String(8), nullable=False),  # queued | sending | sent | failed | empty
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("message_id", String(200), nullable=False),
+    Column("error", Text),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_deliveries_status", "period", "status"),
+)

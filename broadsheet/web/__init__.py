@@ -23,7 +23,7 @@ from broadsheet.markup import render as render_markdown
 from broadsheet.metadata import display_text, display_title
 from broadsheet.search import Engine
 from broadsheet.store import Store
-from broadsheet.web import accounts, api, community, pages, security
+from broadsheet.web import accounts, api, community, feeds, pages, security, subscriptions
 from broadsheet.web.deps import HttpError
 
 HERE = Path(__file__).parent
@@ -47,7 +47,9 @@ def create_app(settings: Settings, store: Store, engine: Engine | None = None) -
     app.state.templates = _templates(settings)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     # Order matters: specific routes (…/vote, …/comments, /papers/submit) before `/papers/{id:path}`.
-    for router in (community.api, community.pages, accounts.router, api.router, pages.router):
+    routers = (community.api, community.pages, accounts.router, subscriptions.router, subscriptions.tokened,
+               feeds.router, api.router, pages.router)  # fmt: skip
+    for router in routers:
         app.include_router(router)
     app.add_exception_handler(HttpError, _http_error)
     app.add_exception_handler(security.LoginRequired, _login_required)

@@ -10,8 +10,9 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from broadsheet import accounts
 from broadsheet.markup import render as markdown
 from broadsheet.models import User
+from broadsheet.subscriptions import Subscriptions
 from broadsheet.web import shapes
-from broadsheet.web.deps import HttpError, split_format, store
+from broadsheet.web.deps import HttpError, settings, split_format, store
 from broadsheet.web.pages import render, voted
 from broadsheet.web.security import (
     SESSION_COOKIE,
@@ -77,9 +78,22 @@ def logout(request: Request) -> Response:
     return response
 
 
+def _digest_url(request: Request, user: User) -> str:
+    """A logged-in user's own digest settings (by their account email), or the subscribe page."""
+    found = store(request).subscribers.by_email(user.email) if user.email else None
+    if found is None:
+        return "/subscribe"
+    return (
+        Subscriptions(store(request), settings(request))
+        .manage_url(found)
+        .removeprefix(settings(request).site_url.rstrip("/"))
+    )
+
+
 @router.get("/settings")
 def settings_page(request: Request, user: UserDep) -> Response:
-    return render(request, "settings.html", {"user": user, "error": None, "notice": None})
+    context = {"user": user, "error": None, "notice": None, "digest_url": _digest_url(request, user)}
+    return render(request, "settings.html", context)
 
 
 @router.post("/settings/password")
@@ -87,16 +101,19 @@ def change_password(request: Request, user: UserDep, current: Secret, new: Secre
     try:
         accounts.change_password(store(request), user, current, new, keep_session=request.cookies.get(SESSION_COOKIE))
     except accounts.AccountError as exc:
-        return render(request, "settings.html", {"user": user, "error": str(exc), "notice": None}, status=400)
-    return render(request, "settings.html", {"user": user, "error": None, "notice": "Password changed."})
+        context = {"user": user, "error": str(exc), "notice": None, "digest_url": _digest_url(request, user)}
+        return render(request, "settings.html", context, status=400)
+    context = {"user": user, "error": None, "notice": "Password changed.", "digest_url": _digest_url(request, user)}
+    return render(request, "settings.html", context)
 
 
 @router.post("/settings/profile")
 def update_profile(request: Request, user: UserDep, display_name: Text = "", votes_public: bool = False) -> Response:
     name = " ".join(display_name.split())[:80] or None
     store(request).users.update_profile(user.id, display_name=name, votes_public=votes_public)
-    fresh = store(request).users.by_id(user.id)
-    return render(request, "settings.html", {"user": fresh, "error": None, "notice": "Profile saved."})
+    fresh = store(request).users.by_id(user.id) or user
+    context = {"user": fresh, "error": None, "notice": "Profile saved.", "digest_url": _digest_url(request, fresh)}
+    return render(request, "settings.html", context)
 
 
 @router.get("/u/{username}")

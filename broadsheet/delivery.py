@@ -1,0 +1,162 @@
+"""`broadsheet digest send`: every confirmed subscriber's digest for a period, once, through the ledger.
+
+The ledger row (subscriber, period) moves queued -> sending -> sent. "sending" is committed
+before the SMTP transaction and "sent" right after the server accepts the message, so a run
+killed at any moment leaves every row either finished or safe to redo: the next run resends
+the rows still queued or sending, and never a row marked sent. The one case that can repeat a
+message is a kill in the instant between the server's "250 OK" and the ledger commit; the
+repeat then carries the same Message-ID (stable per subscriber and period), by which mail
+systems recognise it as the same message. Temporary SMTP failures are retried with backoff
+and then left queued for the next run; permanent ones (5xx) are recorded, and an address that
+fails permanently `digest_pause_after` times in a row is paused. One subscriber's failure
+never stops the others. Only one run at a time (a lock file in the data directory).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+
+from broadsheet.config import Settings
+from broadsheet.digest import DigestPeriod, Links, Selector, compose, message_id
+from broadsheet.mailer import PermanentFailure, TemporaryFailure
+from broadsheet.models import Subscriber
+from broadsheet.search import Engine
+from broadsheet.store import Store
+from broadsheet.tokens import secret_key, sign
+
+MAX_ATTEMPTS = 6  # runs that may meet a temporary failure before the delivery counts as failed
+MANAGE_TTL = timedelta(days=90)
+
+
+class DigestError(Exception):
+    """The run cannot start (another run holds the lock)."""
+
+
+class Sender(Protocol):
+    def send(self, message: EmailMessage) -> None: ...
+
+
+@dataclass
+class RunReport:
+    period: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, outcome: str) -> None:
+        self.counts[outcome] = self.counts.get(outcome, 0) + 1
+
+
+def links_for(settings: Settings, secret: bytes, subscriber: Subscriber) -> Links:
+    site = settings.site_url.rstrip("/")
+    manage = sign(secret, "manage", subscriber.id, ttl=MANAGE_TTL)
+    unsubscribe = sign(secret, "unsubscribe", subscriber.id)
+    return Links(site, f"{site}/subscribe/manage?token={manage}", f"{site}/unsubscribe?token={unsubscribe}")
+
+
+@dataclass
+class Digests:
+    store: Store
+    engine: Engine
+    settings: Settings
+
+    def __post_init__(self) -> None:
+        self.secret = secret_key(self.settings)
+        self.selector = Selector(self.store, self.engine, self.settings.zone)
+
+    def build(self, subscriber: Subscriber, period: DigestPeriod) -> EmailMessage | None:
+        """The subscriber's digest for the period, or None when nothing matches."""
+        papers = self.selector.papers(subscriber, period)
+        if not papers:
+            return None
+        msg_id = message_id(period, subscriber.id, self.secret, self.settings.mail_from)
+        return compose(subscriber, papers, period, links_for(self.settings, self.secret, subscriber),
+                       mail_from=self.settings.mail_from, site_name=self.settings.site_name, msg_id=msg_id)  # fmt: skip
+
+    def dry_run(self, period: DigestPeriod, folder: Path) -> RunReport:
+        """Write each digest as an .eml file instead of sending it (the ledger is not touched)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        report = RunReport(period.key)
+        for subscriber in self.store.subscribers.active(period.frequency):
+            message = self.build(subscriber, period)
+            if message is None:
+                report.add("empty")
+                continue
+            (folder / f"{period.key}-{subscriber.id}.eml").write_bytes(bytes(message))
+            report.add("written")
+        return report
+
+    def send(
+        self, period: DigestPeriod, sender: Sender, *, retries: int = 2, backoff: float = 2.0,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> RunReport:  # fmt: skip
+        report = RunReport(period.key)
+        with self._run_lock():
+            ids = [s.id for s in self.store.subscribers.active(period.frequency)]
+            self.store.deliveries.queue(
+                period.key, ids, lambda sid: message_id(period, sid, self.secret, self.settings.mail_from)
+            )
+            open_rows = self.store.deliveries.open(period.key)
+            for done, row in enumerate(open_rows, start=1):
+                report.add(self._deliver(period, row.subscriber_id, row.attempts, sender, retries, backoff))
+                if on_progress:
+                    on_progress(done, len(open_rows))
+        return report
+
+    def _deliver(
+        self, period: DigestPeriod, sid: int, attempts: int, sender: Sender, retries: int, backoff: float
+    ) -> str:
+        subscriber = self.store.subscribers.get(sid)
+        if subscriber is None or subscriber.status != "active":  # unsubscribed or paused since it was queued
+            self.store.deliveries.mark(period.key, sid, "skipped")
+            return "skipped"
+        message = self.build(subscriber, period)
+        if message is None:
+            self.store.deliveries.mark(period.key, sid, "empty")
+            return "empty"
+        self.store.deliveries.mark(period.key, sid, "sending", attempt=True)
+        try:
+            _with_retries(lambda: sender.send(message), retries, backoff)
+        except TemporaryFailure as exc:
+            failed = attempts + 1 >= MAX_ATTEMPTS
+            self.store.deliveries.mark(period.key, sid, "failed" if failed else "queued", error=str(exc))
+            return "failed" if failed else "retry later"
+        except PermanentFailure as exc:
+            self.store.deliveries.mark(period.key, sid, "failed", error=str(exc))
+            self.store.subscribers.delivered(sid, ok=False, pause_after=self.settings.digest_pause_after)
+            return "failed"
+        self.store.deliveries.mark(period.key, sid, "sent")
+        if subscriber.failures:  # a success ends a run of failures
+            self.store.subscribers.delivered(sid, ok=True, pause_after=self.settings.digest_pause_after)
+        return "sent"
+
+    @contextlib.contextmanager
+    def _run_lock(self) -> Iterator[None]:
+        path = Path(self.settings.data_dir) / "digest.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise DigestError("another digest run is in progress") from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _with_retries(action: Callable[[], None], retries: int, backoff: float) -> None:
+    for attempt in range(retries + 1):
+        try:
+            action()
+            return
+        except TemporaryFailure:
+            if attempt == retries:
+                raise
+            time.sleep(backoff * 2**attempt)

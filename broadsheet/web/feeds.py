@@ -1,0 +1,65 @@
+"""Feed routes: /feeds/daily, /feeds/trending, /feeds/cat/{category}, /feeds/search?q= (.xml = RSS, .atom)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from broadsheet import feeds, rank, search
+from broadsheet.models import Filters, PaperView
+from broadsheet.web.deps import HttpError, engine, now, settings, store
+
+router = APIRouter(tags=["feeds"])
+SIZE = 50
+TYPES = {"atom": "application/atom+xml; charset=utf-8", "xml": "application/rss+xml; charset=utf-8"}
+
+
+def _answer(request: Request, name: str, title: str, page: str, views: list[PaperView], description: str) -> Response:
+    fmt = name.rpartition(".")[2]
+    if fmt not in TYPES:
+        raise HttpError(404, "feeds end in .xml (RSS 2.0) or .atom (Atom)")
+    site = settings(request).site_url.rstrip("/")
+    self_url = site + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    feed = feeds.Feed(f"{settings(request).site_name}: {title}", site + page, self_url, description,
+                      feeds.entries(views, site))  # fmt: skip
+    body = feeds.atom(feed) if fmt == "atom" else feeds.rss(feed)
+    return Response(body, media_type=TYPES[fmt])
+
+
+@router.get("/feeds/daily.{fmt}", summary="Daily Papers, newest listings first")
+def daily(request: Request, fmt: str) -> Response:
+    views = store(request).daily.views(None, order="added", limit=SIZE)
+    return _answer(request, f"daily.{fmt}", "Daily Papers", "/papers", views, "Papers listed on Daily Papers")
+
+
+@router.get("/feeds/trending.{fmt}", summary="Trending papers")
+def trending(request: Request, fmt: str) -> Response:
+    pool = store(request).daily.views(None, order="added", limit=1000)
+    views = [v for v, _ in rank.by_trending(pool, now())[:SIZE]]
+    return _answer(request, f"trending.{fmt}", "Trending", "/papers/trending", views, "Papers trending now")
+
+
+@router.get("/feeds/cat/{name}", summary="Newest papers in an arXiv category (e.g. /feeds/cat/cs.CL.atom)")
+def category(request: Request, name: str) -> Response:
+    cat = name.rpartition(".")[0]
+    try:
+        filters = search.make_filters(category=cat)
+    except search.InvalidQuery as exc:
+        raise HttpError(400, str(exc)) from None
+    if filters.category is None:
+        raise HttpError(400, "give a category, e.g. /feeds/cat/cs.CL.atom")
+    views, _ = store(request).papers.newest(limit=SIZE, filters=filters)
+    return _answer(request, name, f"new in {cat}", f"/search?category={quote(cat)}", views, f"Newest papers in {cat}")
+
+
+@router.get("/feeds/search.{fmt}", summary="Papers matching a search")
+def search_feed(request: Request, fmt: str, q: Annotated[str, Query(max_length=search.MAX_QUERY)]) -> Response:
+    try:
+        hits = engine(request).search(q, limit=30, filters=Filters())
+    except search.InvalidQuery as exc:
+        raise HttpError(400, str(exc)) from None
+    page = f"/search?q={quote(q)}"
+    return _answer(request, f"search.{fmt}", f"search “{q}”", page, [h.view for h in hits], f"Papers matching {q}")

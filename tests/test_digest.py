@@ -1,0 +1,252 @@
+"""Digests and feeds end to end: a real SMTP server receives the mail, links are followed on the app."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import feedparser
+import pytest
+from community_site import Site
+from conftest import free_port
+from fastapi.testclient import TestClient
+from smtp_sink import Sink, SmtpServer
+
+from broadsheet import tokens
+from broadsheet.delivery import Digests
+from broadsheet.digest import DigestPeriod, period_for
+from broadsheet.mailer import Mailer
+from broadsheet.models import Paper, Preferences
+
+DAY = period_for("2026-08-21", date(2026, 8, 21))
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    with SmtpServer(Sink(), free_port()) as server:
+        yield server
+
+
+def mailing(site: Site, smtp: SmtpServer, **overrides: object) -> tuple[TestClient, Digests]:
+    """The site's app and digest sender, both pointed at the test SMTP server."""
+    settings = site.settings.model_copy(
+        update={"smtp_host": "127.0.0.1", "smtp_port": smtp.port, "site_url": "http://testserver"} | overrides
+    )
+    app = site.app_with(**settings.model_dump(include={"smtp_host", "smtp_port", "site_url"} | set(overrides)))
+    return TestClient(app), Digests(site.store, site.engine, settings)
+
+
+def link(message: EmailMessage, path: str) -> str:
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    found = re.search(rf"http://testserver({re.escape(path)}\?token=[\w.-]+)", text)
+    assert found, text
+    return found[1]
+
+
+def subscribe(client: TestClient, smtp: SmtpServer, email: str, **fields: str) -> None:
+    client.get("/subscribe")
+    form = {
+        "email": email,
+        "frequency": "daily",
+        "max_papers": "5",
+        "trending": "true",
+        "csrf_token": client.cookies["bs_csrf"],
+    } | fields
+    assert client.post("/subscribe", data=form).status_code == 200
+    confirm = link(smtp.sink.to(email)[-1], "/subscribe/confirm")
+    assert "Subscription confirmed" in client.get(confirm).text
+
+
+def test_double_opt_in_and_tokens(site: Site, smtp: SmtpServer) -> None:
+    client, digests = mailing(site, smtp)
+    client.get("/subscribe")
+    form = {
+        "email": "Ann@Example.org",
+        "frequency": "daily",
+        "max_papers": "5",
+        "trending": "true",
+        "csrf_token": client.cookies["bs_csrf"],
+    }
+    page = client.post("/subscribe", data=form)
+    assert "Check your inbox" in page.text
+    [mail] = smtp.sink.to("ann@example.org")
+    assert mail["Subject"] == "Confirm your paper digest"
+    assert digests.send(DAY, Mailer(digests.settings), retries=0).counts == {}  # not confirmed: nothing sent
+    confirm = link(mail, "/subscribe/confirm")
+    assert "Subscription confirmed" in client.get(confirm).text
+    again = client.get(confirm)
+    assert again.status_code == 200 and "Already confirmed" in again.text
+    tampered = confirm[:-3] + ("AAA" if not confirm.endswith("AAA") else "BBB")
+    assert client.get(tampered).status_code == 400
+    secret = tokens.secret_key(digests.settings)
+    sid = site.store.subscribers.by_email("ann@example.org").id  # type: ignore[union-attr]
+    expired = tokens.sign(secret, "manage", sid, ttl=timedelta(seconds=-1))
+    assert client.get(f"/subscribe/manage?token={expired}").status_code == 410
+    assert (
+        client.get(f"/subscribe/manage?token={tokens.sign(secret, 'unsubscribe', sid)}").status_code == 400
+    )  # wrong purpose
+    assert site.store.subscribers.get(sid).status == "active"  # type: ignore[union-attr]
+    for bad in ("", "x" * 500, "a.b", "<script>"):
+        response = client.get("/subscribe/confirm", params={"token": bad})
+        assert 400 <= response.status_code < 500 and "Traceback" not in response.text
+
+
+def test_digest_is_multipart_has_one_click_unsubscribe_and_links_work(site: Site, smtp: SmtpServer) -> None:
+    client, digests = mailing(site, smtp)
+    subscribe(client, smtp, "bea@example.org")
+    report = digests.send(DAY, Mailer(digests.settings), retries=0)
+    assert report.counts.get("sent", 0) >= 1
+    [mail] = [m for m in smtp.sink.to("bea@example.org") if "papers for" in m["Subject"]]
+    assert mail.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in mail.iter_parts()] == ["text/plain", "text/html"]
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click" and mail["List-Unsubscribe"].startswith(
+        "<http://testserver/unsubscribe?token="
+    )
+    text, html = (p.get_content() for p in mail.iter_parts())
+    assert "EnvHarness" in text and "EnvHarness" in html and "style=" in html
+    assert client.get("/papers/2608.19880").status_code == 200
+    assert client.get(link(mail, "/subscribe/manage")).status_code == 200
+    unsubscribe = mail["List-Unsubscribe"].strip("<>").removeprefix("http://testserver")
+    assert "Unsubscribe?" in TestClient(client.app).get(unsubscribe).text  # a GET only asks
+    one_click = TestClient(client.app).post(
+        unsubscribe,
+        content=b"List-Unsubscribe=One-Click",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert one_click.status_code == 200 and "Unsubscribed" in one_click.text  # no cookie, no CSRF token: RFC 8058
+    assert site.store.subscribers.by_email("bea@example.org").status == "unsubscribed"  # type: ignore[union-attr]
+    before = len(smtp.sink.messages)
+    digests.send(period_for("2026-08-20", DAY.period.start), Mailer(digests.settings), retries=0)
+    assert not [m for m in smtp.sink.messages[before:] if m["To"] == "bea@example.org"]
+    assert (
+        digests.send(DAY, Mailer(digests.settings), retries=0).counts.get("sent", 0) == 0
+    )  # the ledger: once per period
+
+
+def test_personal_preferences_pick_the_papers(site: Site, smtp: SmtpServer) -> None:
+    _, digests = mailing(site, smtp)
+    store = site.store
+    sub, _ = store.subscribers.subscribe(
+        "cat@example.org", Preferences("daily", 8, False, topics=("agents learning in simulated environments",))
+    )
+    store.subscribers.set_status(sub.id, "active")
+    fresh = store.subscribers.get(sub.id)
+    papers = digests.selector.papers(fresh, DAY)  # type: ignore[arg-type]
+    assert papers and "2608.19880" in [p.paper.arxiv_id for p in papers[:3]]  # EnvHarness: agents + environments
+    store.subscribers.update_preferences(sub.id, Preferences("daily", 8, True, exclude_categories=("cs.CV",)))
+    listed = digests.selector.papers(store.subscribers.get(sub.id), DAY)  # type: ignore[arg-type]
+    assert listed and all("cs.CV" not in p.paper.categories for p in listed) and len(listed) <= 8
+    nothing = Preferences("daily", 5, False, categories=("q-bio.PE",))
+    store.subscribers.update_preferences(sub.id, nothing)
+    assert digests.build(store.subscribers.get(sub.id), DAY) is None  # type: ignore[arg-type]  # empty: skipped
+
+
+def test_temporary_failures_are_retried_and_permanent_ones_pause_the_address(site: Site, smtp: SmtpServer) -> None:
+    client, digests = mailing(site, smtp, digest_pause_after=2)
+    subscribe(client, smtp, "flaky@example.org")
+    subscribe(client, smtp, "gone@example.org")
+    smtp.sink.refuse["flaky@example.org"] = ["451 4.3.0 try again later", "451 4.3.0 try again later"]
+    smtp.sink.refuse["gone@example.org"] = ["550 5.1.1 no such mailbox"]
+    for day in ("2026-08-19", "2026-08-18"):
+        period = period_for(day, DAY.period.start)
+        report = digests.send(period, Mailer(digests.settings), retries=2, backoff=0.01)
+        assert report.counts.get("failed") == 1
+        assert len([m for m in smtp.sink.to("flaky@example.org") if day_title(period) in m["Subject"]]) == 1
+    assert site.store.subscribers.by_email("gone@example.org").status == "paused"  # type: ignore[union-attr]
+    with site.store.db.read() as conn:
+        rows = dict(
+            conn.exec_driver_sql(
+                "SELECT s.email, d.error FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id WHERE d.status = 'failed'"
+            ).all()
+        )
+    assert "550" in rows["gone@example.org"]
+
+
+def day_title(period: DigestPeriod) -> str:
+    return period.period.title
+
+
+def test_killed_mid_run_then_rerun_sends_every_digest_once(site: Site, tmp_path: Path) -> None:
+    sink = Sink(delay=0.04)
+    with SmtpServer(sink, free_port()) as smtp:
+        _, digests = mailing(site, smtp)
+        emails = [f"reader{i:02d}@example.org" for i in range(40)]
+        for address in emails:
+            sub, _ = site.store.subscribers.subscribe(address, Preferences("daily", 5, True))
+            site.store.subscribers.set_status(sub.id, "active")
+        for address in emails[::7]:
+            sink.refuse[address] = ["451 4.7.1 greylisted, try later"]
+        env = os.environ | {"BROADSHEET_DATA_DIR": str(site.settings.data_dir), "BROADSHEET_SMTP_HOST": "127.0.0.1",
+                            "BROADSHEET_SMTP_PORT": str(smtp.port), "BROADSHEET_LOAD_DEMO": "false"}  # fmt: skip
+        command = [sys.executable, "-m", "broadsheet", "digest", "send", "--period", "2026-08-17"]
+        run = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        while len([m for m in sink.messages if m["To"] in emails]) < 12:
+            time.sleep(0.02)
+            assert run.poll() is None, run.stdout.read()  # type: ignore[union-attr]
+        os.kill(run.pid, signal.SIGKILL)
+        run.wait()
+        kills = 1
+        for _ in range(3):
+            finished = subprocess.run(command, env=env, capture_output=True, text=True)
+            if finished.returncode == 0:
+                break
+        assert finished.returncode == 0, finished.stdout + finished.stderr
+        received = {address: [m["Message-ID"] for m in sink.to(address)] for address in emails}
+        assert all(len(set(ids)) == 1 for ids in received.values()), received  # one digest each, none lost
+        repeats = sum(len(ids) - 1 for ids in received.values())
+        assert (
+            repeats <= kills
+        )  # only a kill right after the server's "250 OK" can repeat one, with the same Message-ID
+        assert digests.store.deliveries.summary("2026-08-17")["sent"] >= 40
+
+
+def test_dry_run_writes_eml_files(site: Site, smtp: SmtpServer, tmp_path: Path) -> None:
+    _, digests = mailing(site, smtp)
+    sub, _ = site.store.subscribers.subscribe("dry@example.org", Preferences("weekly", 3, True))
+    site.store.subscribers.set_status(sub.id, "active")
+    report = digests.dry_run(period_for("2026-W34", DAY.period.start), tmp_path / "out")
+    assert report.counts.get("written", 0) >= 1 and list((tmp_path / "out").glob("2026-W34-*.eml"))
+
+
+def test_feeds_parse_cleanly_with_stable_ids_and_escaped_content(site: Site) -> None:
+    site.store.papers.upsert(
+        [
+            Paper(
+                "2608.88888",
+                "A <b>bold</b> & risky title",
+                "Abstract with <script>alert(1)</script>.",
+                ("Eve",),
+                ("cs.CL",),
+            )
+        ]
+    )
+    client = TestClient(site.app)
+    for path in (
+        "/feeds/daily.xml",
+        "/feeds/daily.atom",
+        "/feeds/trending.atom",
+        "/feeds/cat/cs.CL.atom",
+        "/feeds/cat/cs.CL.xml",
+        "/feeds/search.atom?q=video+generation",
+        "/feeds/search.xml?q=risky",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200 and "xml" in response.headers["content-type"], path
+        parsed = feedparser.parse(response.content)
+        assert not parsed.bozo, (path, parsed.get("bozo_exception"))
+        assert parsed.entries and all(e.get("id") and e.get("title") and e.get("link") for e in parsed.entries), path
+        assert [e.id for e in parsed.entries] == [e.id for e in feedparser.parse(client.get(path).content).entries]
+        assert all(e.get("published_parsed") for e in parsed.entries), path
+    risky = feedparser.parse(client.get("/feeds/cat/cs.CL.atom").content).entries
+    mine = next(e for e in risky if e.id == "https://arxiv.org/abs/2608.88888")
+    assert mine.title == "A <b>bold</b> & risky title"  # text, not markup
+    assert client.get("/feeds/cat/not a category.atom").status_code == 400
+    assert client.get("/feeds/daily.json").status_code == 404
+    assert client.get("/feeds/search.atom").status_code == 400
+    assert '<link rel="alternate" type="application/atom+xml"' in client.get("/").text
