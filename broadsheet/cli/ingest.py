@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
@@ -19,7 +19,7 @@ from broadsheet.cli import app, embed_new, err, fail, make_fetcher, open_store, 
 from broadsheet.config import Settings
 from broadsheet.dump import RecordError
 from broadsheet.fetcher import FetchError
-from broadsheet.importer import FORMATS, ImportFailed, ImportReport, Options, import_file
+from broadsheet.importer import FORMATS, Format, ImportFailed, ImportReport, Options, import_file
 from broadsheet.models import UpsertResult
 from broadsheet.store import Store
 
@@ -88,7 +88,7 @@ def _import_with_progress(store: Store, path: Path, options: Options, fmt: str |
             rate = lines / max(time.monotonic() - started, 1e-6)
             bar.update(task, completed=done, total=total, rate=f"{lines:,} lines · {rate:,.0f}/s")
 
-        return import_file(store, path, options, fmt=fmt, progress=progress)  # type: ignore[arg-type]
+        return import_file(store, path, options, fmt=cast("Format | None", fmt), progress=progress)
 
 
 @app.command()

@@ -43,12 +43,12 @@ def serve(
     if settings.load_demo and store.papers.count() == 0:
         out.print("Empty database: loading the demo corpus…")
         print_reports(demo.load(store, settings.zone, model=model_name(settings)))
-    bind = {"host": host or settings.host, "port": port or settings.port}
+    where, number = host or settings.host, port or settings.port
     if reload:
         store.close()
-        uvicorn.run("broadsheet.web:app_from_env", factory=True, reload=True, **bind)  # type: ignore[arg-type]
+        uvicorn.run("broadsheet.web:app_from_env", factory=True, reload=True, host=where, port=number)
     else:
-        uvicorn.run(create_app(settings, store), **bind)  # type: ignore[arg-type]
+        uvicorn.run(create_app(settings, store), host=where, port=number)
 
 
 @app.command("demo")

@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from broadsheet import ids
+from broadsheet.community import CommunityError
 from broadsheet.config import Settings
 from broadsheet.fetcher import Fetcher, Politeness
 from broadsheet.highlight import Segment
@@ -23,6 +24,7 @@ from broadsheet.markup import render as render_markdown
 from broadsheet.metadata import display_text, display_title
 from broadsheet.search import Engine
 from broadsheet.store import Store
+from broadsheet.subscriptions import SubscriptionError
 from broadsheet.web import accounts, api, community, feeds, pages, security, subscriptions
 from broadsheet.web.deps import HttpError
 
@@ -53,6 +55,8 @@ def create_app(settings: Settings, store: Store, engine: Engine | None = None) -
         app.include_router(router)
     app.add_exception_handler(HttpError, _http_error)
     app.add_exception_handler(security.LoginRequired, _login_required)
+    app.add_exception_handler(CommunityError, _rule_error)
+    app.add_exception_handler(SubscriptionError, _rule_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _starlette_error)
     app.middleware("http")(security.middleware)
@@ -102,6 +106,12 @@ def _error(request: Request, status: int, message: str) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HttpError)
     return _error(request, exc.status, exc.message)
+
+
+async def _rule_error(request: Request, exc: Exception) -> Response:
+    """A community or subscription rule said no: its status and message, as JSON or as a page."""
+    assert isinstance(exc, CommunityError | SubscriptionError)
+    return _error(request, exc.status, str(exc))
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

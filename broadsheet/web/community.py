@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from broadsheet import arxiv, community, rank
+from broadsheet import accounts, arxiv, community, rank
 from broadsheet.community import CommunityError
 from broadsheet.embed import embed_pending
 from broadsheet.models import User
@@ -42,10 +42,6 @@ def fetcher_for(request: Request) -> community.Fetch:
         embed_pending(store(request), engine(request).embedder)
 
     return fetch
-
-
-def _failed(exc: CommunityError) -> HttpError:
-    return HttpError(exc.status, str(exc))
 
 
 def _back(request: Request, fallback: str) -> RedirectResponse:
@@ -91,12 +87,9 @@ class Submission(BaseModel):
 
 @api.post("/papers/submit", status_code=201, summary="Submit a paper to today's Daily Papers (HF-compatible)")
 def submit_api(request: Request, body: Submission, user: UserDep) -> Response:
-    try:
-        links = {"github_repo": body.githubRepo, "project_page": body.projectPage}
-        view = community.submit(store(request), user, body.paperId, rules(request), comment=body.comment, **links,
-                                fetch=fetcher_for(request))  # fmt: skip
-    except CommunityError as exc:
-        raise _failed(exc) from None
+    links = {"github_repo": body.githubRepo, "project_page": body.projectPage}
+    view = community.submit(store(request), user, body.paperId, rules(request), comment=body.comment, **links,
+                            fetch=fetcher_for(request))  # fmt: skip
     url = f"/papers/{view.paper.arxiv_id}"
     return JSONResponse(shapes.daily_item(view), status_code=201, headers={"Location": url})
 
@@ -110,19 +103,13 @@ class Vote(BaseModel):
 
 @api.post("/papers/{paper_id:path}/vote", summary="Upvote (up=true) or take the upvote back (up=false)")
 def vote_api(request: Request, paper_id: str, body: Vote, user: UserDep) -> dict[str, Any]:
-    try:
-        count = community.vote(store(request), user, paper_id, body.up)
-    except CommunityError as exc:
-        raise _failed(exc) from None
+    count = community.vote(store(request), user, paper_id, body.up)
     return {"upvotes": count, "upvoted": body.up}
 
 
 @pages.post("/papers/{paper_id:path}/vote")
 def vote_form(request: Request, paper_id: str, user: UserDep, up: Annotated[bool, Form()] = True) -> Response:
-    try:
-        community.vote(store(request), user, paper_id, up)
-    except CommunityError as exc:
-        raise _failed(exc) from None
+    community.vote(store(request), user, paper_id, up)
     return _back(request, f"/papers/{paper_id}")
 
 
@@ -136,29 +123,20 @@ class NewComment(BaseModel):
 
 @api.get("/papers/{paper_id:path}/comments", summary="A paper's discussion")
 def comments_api(request: Request, paper_id: str) -> list[shapes.Json]:
-    try:
-        view = community.paper_of(store(request), paper_id)
-    except CommunityError as exc:
-        raise _failed(exc) from None
+    view = community.paper_of(store(request), paper_id)
     row_id = store(request).papers.id_of(view.paper.arxiv_id)
     return [shapes.comment(c) for c in store(request).community.thread(row_id or 0) if not c.hidden]
 
 
 @api.post("/papers/{paper_id:path}/comments", status_code=201, summary="Comment on a paper (Markdown)")
 def comment_api(request: Request, paper_id: str, body: NewComment, user: UserDep) -> shapes.Json:
-    try:
-        return shapes.comment(community.add_comment(store(request), user, paper_id, body.body, body.parentId))
-    except CommunityError as exc:
-        raise _failed(exc) from None
+    return shapes.comment(community.add_comment(store(request), user, paper_id, body.body, body.parentId))
 
 
 @pages.post("/papers/{paper_id:path}/comments")
 def comment_form(request: Request, paper_id: str, user: UserDep, body: Long, parent_id: Short = "") -> Response:
     parent = int(parent_id) if parent_id.isdigit() else None
-    try:
-        made = community.add_comment(store(request), user, paper_id, body, parent)
-    except CommunityError as exc:
-        raise _failed(exc) from None
+    made = community.add_comment(store(request), user, paper_id, body, parent)
     return RedirectResponse(f"/papers/{split_format(paper_id)[0]}#c{made.id}", status_code=303)
 
 
@@ -178,10 +156,7 @@ def hide_comment(request: Request, comment_id: int, user: UserDep, hidden: Annot
 
 
 def _comment_action(request: Request, action: Any) -> Response:
-    try:
-        action()
-    except CommunityError as exc:
-        raise _failed(exc) from None
+    action()
     return _back(request, "/")
 
 
@@ -195,12 +170,9 @@ class Links(BaseModel):
 
 @api.post("/papers/{paper_id:path}/links", summary="Set a paper's code repository / project page (HF-compatible)")
 def links_api(request: Request, paper_id: str, body: Links, user: UserDep) -> shapes.Json:
-    try:
-        view = community.set_links(
-            store(request), user, paper_id, github_repo=body.githubRepo, project_page=body.projectPage
-        )
-    except CommunityError as exc:
-        raise _failed(exc) from None
+    view = community.set_links(
+        store(request), user, paper_id, github_repo=body.githubRepo, project_page=body.projectPage
+    )
     return shapes.paper(view)
 
 
@@ -208,19 +180,13 @@ def links_api(request: Request, paper_id: str, body: Links, user: UserDep) -> sh
 def links_form(
     request: Request, paper_id: str, user: UserDep, github_repo: Short = "", project_page: Short = ""
 ) -> Response:
-    try:
-        community.set_links(store(request), user, paper_id, github_repo=github_repo, project_page=project_page)
-    except CommunityError as exc:
-        raise _failed(exc) from None
+    community.set_links(store(request), user, paper_id, github_repo=github_repo, project_page=project_page)
     return _back(request, f"/papers/{paper_id}")
 
 
 @pages.post("/papers/{paper_id:path}/hide")
 def hide_entry(request: Request, paper_id: str, user: UserDep, hidden: Annotated[bool, Form()] = True) -> Response:
-    try:
-        community.hide_entry(store(request), user, paper_id, hidden)
-    except CommunityError as exc:
-        raise _failed(exc) from None
+    community.hide_entry(store(request), user, paper_id, hidden)
     return _back(request, f"/papers/{paper_id}")
 
 
@@ -228,8 +194,6 @@ def hide_entry(request: Request, paper_id: str, user: UserDep, hidden: Annotated
 def ban(request: Request, username: str, user: UserDep, banned: Annotated[bool, Form()] = True) -> Response:
     if not user.is_admin:
         raise HttpError(403, "only an admin can do this")
-    from broadsheet import accounts
-
     try:
         accounts.set_banned(store(request), username, banned)
     except accounts.AccountError as exc:

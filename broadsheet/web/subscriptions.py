@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from broadsheet.models import Preferences
 from broadsheet.subscriptions import SubscriptionError, Subscriptions, preferences
-from broadsheet.web.deps import HttpError, settings, store
+from broadsheet.web.deps import settings, store
 from broadsheet.web.pages import render
 from broadsheet.web.security import csrf_protect, current_user
 
@@ -35,10 +35,6 @@ def _prefs(frequency: str, max_papers: str, trending: str, categories: str, excl
         raise SubscriptionError(400, "the number of papers must be a number") from None
     return preferences(frequency=frequency, max_papers=count, trending=trending == "true",
                        categories=categories, exclude=exclude, topics=topics)  # fmt: skip
-
-
-def _failed(exc: SubscriptionError) -> HttpError:
-    return HttpError(exc.status, str(exc))
 
 
 @router.get("/subscribe")
@@ -75,20 +71,14 @@ def subscribe(
 
 @router.get("/subscribe/confirm")
 def confirm(request: Request, token: Token) -> Response:
-    try:
-        subscriber, fresh = service(request).confirm(token)
-    except SubscriptionError as exc:
-        raise _failed(exc) from None
+    subscriber, fresh = service(request).confirm(token)
     manage = service(request).manage_url(subscriber)
     return render(request, "subscribed.html", {"subscriber": subscriber, "fresh": fresh, "manage": manage})
 
 
 @router.get("/subscribe/manage")
 def manage_page(request: Request, token: Token) -> Response:
-    try:
-        subscriber = service(request).holder(token, "manage")
-    except SubscriptionError as exc:
-        raise _failed(exc) from None
+    subscriber = service(request).holder(token, "manage")
     context = {"subscriber": subscriber, "token": token, "form": _form(subscriber.preferences)}
     return render(request, "manage.html", context | {"error": None, "notice": None})
 
@@ -98,10 +88,7 @@ def manage(
     request: Request, token: Field, frequency: Field = "daily", max_papers: Field = "10", trending: Field = "",
     categories: Field = "", exclude: Field = "", topics: Field = "", resume: Field = "",
 ) -> Response:  # fmt: skip
-    try:
-        subscriber = service(request).holder(token, "manage")
-    except SubscriptionError as exc:
-        raise _failed(exc) from None
+    subscriber = service(request).holder(token, "manage")
     try:
         prefs = _prefs(frequency, max_papers, trending, categories, exclude, topics)
         subscriber = service(request).update(token, prefs, resume=resume == "true")
@@ -116,17 +103,11 @@ def manage(
 
 @tokened.get("/unsubscribe")
 def unsubscribe_page(request: Request, token: Token) -> Response:
-    try:
-        subscriber = service(request).holder(token, "unsubscribe")
-    except SubscriptionError as exc:
-        raise _failed(exc) from None
+    subscriber = service(request).holder(token, "unsubscribe")
     return render(request, "unsubscribe.html", {"subscriber": subscriber, "token": token, "done": False})
 
 
 @tokened.post("/unsubscribe")
 def unsubscribe(request: Request, token: Token) -> Response:
-    try:
-        subscriber = service(request).unsubscribe(token)
-    except SubscriptionError as exc:
-        raise _failed(exc) from None
+    subscriber = service(request).unsubscribe(token)
     return render(request, "unsubscribe.html", {"subscriber": subscriber, "token": token, "done": True})
