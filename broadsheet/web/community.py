@@ -142,21 +142,19 @@ def comment_form(request: Request, paper_id: str, user: UserDep, body: Long, par
 
 @pages.post("/comments/{comment_id}/edit")
 def edit_comment(request: Request, comment_id: int, user: UserDep, body: Long) -> Response:
-    return _comment_action(request, lambda: community.edit_comment(store(request), user, comment_id, body))
+    community.edit_comment(store(request), user, comment_id, body)
+    return _back(request, "/")
 
 
 @pages.post("/comments/{comment_id}/delete")
 def delete_comment(request: Request, comment_id: int, user: UserDep) -> Response:
-    return _comment_action(request, lambda: community.delete_comment(store(request), user, comment_id))
+    community.delete_comment(store(request), user, comment_id)
+    return _back(request, "/")
 
 
 @pages.post("/comments/{comment_id}/hide")
 def hide_comment(request: Request, comment_id: int, user: UserDep, hidden: Annotated[bool, Form()] = True) -> Response:
-    return _comment_action(request, lambda: community.hide_comment(store(request), user, comment_id, hidden))
-
-
-def _comment_action(request: Request, action: Any) -> Response:
-    action()
+    community.hide_comment(store(request), user, comment_id, hidden)
     return _back(request, "/")
 
 
