@@ -37,11 +37,15 @@ class Rules:
 Fetch = Callable[[str], None]  # fetch a paper that is not indexed yet into the store (the arXiv module)
 
 
-def paper_of(store: Store, arxiv_id: str) -> PaperView:
+def canonical(arxiv_id: str) -> str:
     try:
-        key = ids.parse(arxiv_id).id
+        return ids.parse(arxiv_id).id
     except ids.InvalidArxivId as exc:
         raise CommunityError(400, str(exc)) from None
+
+
+def paper_of(store: Store, arxiv_id: str) -> PaperView:
+    key = canonical(arxiv_id)
     view = store.papers.get(key)
     if view is None:
         raise CommunityError(404, f"paper {key} is not indexed yet")
@@ -57,10 +61,7 @@ def submit(
     note = (comment or "").strip() or None
     if note and len(note) > MAX_SUBMIT_NOTE:
         raise CommunityError(400, f"the comment is too long (at most {MAX_SUBMIT_NOTE} characters)")
-    try:
-        key = ids.parse(arxiv_id).id
-    except ids.InvalidArxivId as exc:
-        raise CommunityError(400, str(exc)) from None
+    key = canonical(arxiv_id)
     if store.papers.get(key) is None:
         if fetch is None:
             raise CommunityError(404, f"paper {key} is not indexed yet")

@@ -99,10 +99,16 @@ def server(demo_settings: Settings, demo_store: Store, engine: Engine) -> Iterat
 # -- a community site of its own (fresh users and votes), for tests that write ----------------------
 
 
+RECORDED_IDS = {
+    "2104.12255": "id_2104.12255v1_s0_m100_6ae69987ffe1",
+    "astro-ph/0601001": "id_astro-ph_0601001_s0_m100_3150dca9dc76",
+}
+
+
 def _arxiv_answer(query: dict[str, str]) -> Reply:
-    recorded = json.loads((FIXTURES / "arxiv" / "api" / "id_2104.12255v1_s0_m100_6ae69987ffe1.json").read_text())
-    empty = json.loads((FIXTURES / "arxiv" / "api" / "id_0000.0000_s0_m100_8b51d9633a68.json").read_text())
-    return Reply(body=(recorded if query.get("id_list") == "2104.12255" else empty)["body"].encode())
+    """The recorded arXiv API answer for the id asked for, or the recorded empty feed."""
+    name = RECORDED_IDS.get(query.get("id_list", ""), "id_0000.0000_s0_m100_8b51d9633a68")
+    return Reply(body=json.loads((FIXTURES / "arxiv" / "api" / f"{name}.json").read_text())["body"].encode())
 
 
 @pytest.fixture(scope="module")

@@ -94,6 +94,32 @@ def submit_api(request: Request, body: Submission, user: UserDep) -> Response:
     return JSONResponse(shapes.daily_item(view), status_code=201, headers={"Location": url})
 
 
+# -- indexing a paper that is not here yet (as Hugging Face offers on unknown paper pages) ----------
+
+
+class IndexRequest(BaseModel):
+    arxivId: str = Field(max_length=300)
+
+
+def _index(request: Request, arxiv_id: str) -> str:
+    key = community.canonical(arxiv_id)
+    if store(request).papers.get(key) is None:
+        fetcher_for(request)(key)
+    if store(request).papers.get(key) is None:
+        raise HttpError(404, f"paper {key} is not on arXiv")
+    return key
+
+
+@api.post("/papers/index", summary="Index a paper from arXiv by id (HF-compatible)")
+def index_api(request: Request, body: IndexRequest, user: UserDep) -> dict[str, str]:
+    return {"id": _index(request, body.arxivId)}
+
+
+@pages.post("/papers/{paper_id:path}/index")
+def index_form(request: Request, paper_id: str, user: UserDep) -> Response:
+    return RedirectResponse(f"/papers/{_index(request, paper_id)}", status_code=303)
+
+
 # -- votes ---------------------------------------------------------------------------------------
 
 

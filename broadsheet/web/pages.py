@@ -15,7 +15,7 @@ from broadsheet.metadata import display_text, display_title
 from broadsheet.models import PaperView
 from broadsheet.periods import Kind, Period, containing
 from broadsheet.web import shapes
-from broadsheet.web.deps import HttpError, arxiv_id, engine, period, settings, split_format, store, today
+from broadsheet.web.deps import arxiv_id, engine, period, settings, split_format, store, today
 from broadsheet.web.security import current_user
 
 router = APIRouter(include_in_schema=False)
@@ -147,7 +147,7 @@ def paper_page(request: Request, paper_id: str) -> Response:
         return RedirectResponse(f"/papers/{canonical}{suffix}", status_code=301)
     view = store(request).papers.get(canonical)
     if view is None:
-        raise HttpError(404, f"Paper {canonical} is not indexed on this site yet.")
+        return render(request, "missing.html", {"arxiv_id": canonical}, status=404)
     if as_json:
         return JSONResponse(shapes.paper(view))
     similar = engine(request).similar(canonical, limit=5)
