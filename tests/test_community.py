@@ -221,15 +221,18 @@ def test_writes_need_a_login(site: Site) -> None:
 
 def test_an_unknown_paper_page_offers_to_index_it_from_arxiv(site: Site) -> None:
     kim = site.member("kim")
-    page = kim.get("/papers/2104.12255v1", follow_redirects=True)
-    if "Not indexed yet" in page.text:  # an earlier test in this module may have submitted it already
-        assert page.status_code == 404 and 'action="/papers/2104.12255/index"' in page.text
-        indexed = kim.post(
-            "/papers/2104.12255/index", data={"csrf_token": kim.cookies["bs_csrf"]}, follow_redirects=False
-        )
-        assert indexed.status_code == 303 and indexed.headers["location"] == "/papers/2104.12255"
-    assert kim.get("/papers/2104.12255").status_code == 200
-    assert kim.post("/api/papers/index", json={"arxivId": "2104.12255"}).json() == {"id": "2104.12255"}
+    page = kim.get("/papers/astro-ph/0601001v1", follow_redirects=True)
+    assert (
+        page.status_code == 404
+        and "Not indexed yet" in page.text
+        and 'action="/papers/astro-ph/0601001/index"' in page.text
+    )
+    indexed = kim.post(
+        "/papers/astro-ph/0601001/index", data={"csrf_token": kim.cookies["bs_csrf"]}, follow_redirects=False
+    )
+    assert indexed.status_code == 303 and indexed.headers["location"] == "/papers/astro-ph/0601001"
+    assert "Frequency of Hot Jupiters" in kim.get("/papers/astro-ph/0601001").text
+    assert kim.post("/api/papers/index", json={"arxivId": "astro-ph/0601001v1"}).json() == {"id": "astro-ph/0601001"}
     missing = kim.post("/api/papers/index", json={"arxivId": "2101.99999"})
     assert missing.status_code == 404 and "not on arXiv" in missing.json()["error"]
     assert site.guest().post("/api/papers/index", json={"arxivId": "2104.12255"}).status_code == 401
