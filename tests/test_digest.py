@@ -250,3 +250,31 @@ def test_feeds_parse_cleanly_with_stable_ids_and_escaped_content(site: Site) -> 
     assert client.get("/feeds/daily.json").status_code == 404
     assert client.get("/feeds/search.atom").status_code == 400
     assert '<link rel="alternate" type="application/atom+xml"' in client.get("/").text
+
+
+def test_digest_cli_preview_dry_run_and_bad_periods(site: Site, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from broadsheet.cli import app
+
+    sub, _ = site.store.subscribers.subscribe("cli@example.org", Preferences("daily", 3, True))
+    site.store.subscribers.set_status(sub.id, "active")
+    env = {"BROADSHEET_DATA_DIR": str(site.settings.data_dir), "BROADSHEET_SITE_URL": "https://papers.example.org"}
+    runner = CliRunner()
+    shown = runner.invoke(app, ["digest", "preview", "cli@example.org", "--period", "2026-08-21"], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert (
+        "multipart/alternative" in shown.output and "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in shown.output
+    )
+    assert "https://papers.example.org/unsubscribe?token=" in shown.output
+    written = runner.invoke(
+        app, ["digest", "send", "--period", "2026-08-21", "--dry-run", str(tmp_path / "eml")], env=env
+    )
+    assert written.exit_code == 0 and list((tmp_path / "eml").glob("2026-08-21-*.eml"))
+    for bad in (
+        ["digest", "send", "--period", "yesterday"],
+        ["digest", "preview", "cli@example.org", "--period", "2026-13-01"],
+    ):
+        result = runner.invoke(app, bad, env=env)
+        assert result.exit_code == 2 and "Error" in result.output, result.output
+    assert runner.invoke(app, ["digest", "preview", "nobody@example.org"], env=env).exit_code == 1
