@@ -55,12 +55,14 @@ class VectorIndex:
         if self.store.embeddings.latest_id(self.model) == self.last_id:
             return 0
         with self._lock, self._file_lock():
-            changed = 0
-            while rows := self.store.embeddings.since(self.model, self.last_id):
-                self._apply(rows)
-                changed += len(rows)
+            pending: list[tuple[int, int, Vector]] = []
+            after = self.last_id
+            while rows := self.store.embeddings.since(self.model, after):
+                pending += rows
+                after = rows[-1][0]
+            self._apply(pending)  # one stacking of the matrix, however many pages were read
             self._save()
-        return changed
+        return len(pending)
 
     def search(self, query: Vector, *, limit: int, among: npt.NDArray[np.int64] | None = None) -> list[Neighbour]:
         """The `limit` most similar papers (optionally only rows `among`), best first."""
