@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from broadsheet import ids
 from broadsheet.models import Comment, PaperView, User
 from broadsheet.store import Store
-from broadsheet.store.community import AlreadyListed, CapReached
+from broadsheet.store.community import AlreadyListed, CapReached, ClaimConflict
 
 MAX_COMMENT = 10_000
 MAX_SUBMIT_NOTE = 1_000
@@ -155,15 +155,40 @@ def hide_comment(store: Store, user: User, comment_id: int, hidden: bool) -> Non
 def set_links(
     store: Store, user: User, arxiv_id: str, *, github_repo: str | None, project_page: str | None
 ) -> PaperView:
-    """The submitter of the paper's daily entry, or an admin, may set its code and project links."""
+    """The submitter of the paper's daily entry, a verified author, or an admin may set its links."""
     view = paper_of(store, arxiv_id)
     row_id = store.papers.id_of(view.paper.arxiv_id)
     assert row_id is not None
-    if not user.is_admin and store.community.entry_submitter(row_id) != user.id:
-        raise CommunityError(403, "only the paper's submitter or an admin can set its links")
+    if not may_set_links(store, user, row_id):
+        raise CommunityError(403, "only the paper's submitter, a verified author or an admin can set its links")
     code, project = check_url(github_repo, "githubRepo"), check_url(project_page, "projectPage")
     store.community.set_links(row_id, code_url=code, project_url=project)
     return paper_of(store, view.paper.arxiv_id)
+
+
+def claim(store: Store, user: User, arxiv_id: str, author: str) -> None:
+    """Say "I am this author of this paper"; an admin verifies it before it counts."""
+    view = paper_of(store, arxiv_id)
+    if author not in view.paper.authors:
+        raise CommunityError(400, f"{author[:80]!r} is not an author of this paper")
+    row_id = store.papers.id_of(view.paper.arxiv_id)
+    assert row_id is not None
+    try:
+        store.claims.add(row_id, user.id, author)
+    except ClaimConflict as exc:
+        raise CommunityError(409, str(exc)) from None
+
+
+def decide_claim(store: Store, user: User, claim_id: int, approve: bool) -> None:
+    _admin(user)
+    if not store.claims.decide(claim_id, approve):
+        raise CommunityError(404, "no pending claim with that id")
+
+
+def may_set_links(store: Store, user: User, row_id: int) -> bool:
+    return (
+        user.is_admin or store.community.entry_submitter(row_id) == user.id or store.claims.is_author(row_id, user.id)
+    )
 
 
 def hide_entry(store: Store, user: User, arxiv_id: str, hidden: bool) -> None:

@@ -218,3 +218,14 @@ class Subscriber:
     failures: int
     user_id: int | None
     confirmed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    id: int
+    arxiv_id: str
+    title: str
+    author: str
+    claimant: Submitter
+    user_id: int
+    status: str  # pending | approved | rejected

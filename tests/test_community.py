@@ -237,3 +237,28 @@ def test_an_unknown_paper_page_offers_to_index_it_from_arxiv(site: Site) -> None
     assert missing.status_code == 404 and "not on arXiv" in missing.json()["error"]
     assert site.guest().post("/api/papers/index", json={"arxivId": "2104.12255"}).status_code == 401
     assert "Log in</a> to index it" in site.guest().get("/papers/2101.99998").text
+
+
+def test_authors_claim_their_paper_and_verified_authors_set_links(site: Site) -> None:
+    author, admin = site.member("realauthor"), site.member("verifier", admin=True)
+    paper = "2608.20336"
+    name = author.get(f"/api/papers/{paper}").json()["authors"][1]["name"]
+    assert author.post(f"/api/papers/{paper}/claims", json={"author": "Nobody Atall"}).status_code == 400
+    assert author.post(f"/api/papers/{paper}/claims", json={"author": name}).json() == {
+        "status": "pending",
+        "author": name,
+    }
+    assert author.post(f"/api/papers/{paper}/claims", json={"author": name}).status_code == 409
+    assert "pending" in author.get(f"/papers/{paper}").text
+    links = {"projectPage": "https://withanyone.example.org"}
+    assert author.post(f"/api/papers/{paper}/links", json=links).status_code == 403  # not verified yet
+    assert author.get("/admin/claims").status_code == 403
+    queue = admin.get("/admin/claims")
+    claim_id = int(re.search(r'action="/claims/(\d+)/approve"', queue.text)[1])  # type: ignore[index]
+    assert author.post(f"/claims/{claim_id}/approve").status_code == 403
+    assert admin.post(f"/claims/{claim_id}/approve").status_code == 200
+    assert admin.post(f"/claims/{claim_id}/approve").status_code == 404  # decided already
+    assert author.post(f"/api/papers/{paper}/links", json=links).json()["projectPage"] == links["projectPage"]
+    listed = author.get(f"/api/papers/{paper}").json()["authors"][1]
+    assert listed["status"] == "claimed_verified" and listed["user"]["name"] == "realauthor"
+    assert 'href="/u/realauthor" title="verified author"' in author.get(f"/papers/{paper}").text

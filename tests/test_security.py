@@ -18,6 +18,8 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 VALUES = {
     "paper_id": "2608.19880",
     "comment_id": "1",
+    "claim_id": "1",
+    "decision": "approve",
     "username": "victim",
     "value": "2026-08-21",
     "rest": "x",

@@ -8,7 +8,7 @@ store.daily.views(period)             # -> [PaperView], most upvoted first
 
 from __future__ import annotations
 
-from broadsheet.store.community import Community
+from broadsheet.store.community import Claims, Community
 from broadsheet.store.daily import Daily
 from broadsheet.store.digests import Deliveries, Subscribers
 from broadsheet.store.embeddings import Embeddings
@@ -29,6 +29,7 @@ class Store:
         self.embeddings = Embeddings(db)
         self.users = Users(db)
         self.community = Community(db)
+        self.claims = Claims(db)
         self.subscribers = Subscribers(db)
         self.deliveries = Deliveries(db)
 

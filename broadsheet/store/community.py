@@ -9,14 +9,18 @@ from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from broadsheet.models import Comment, PaperView, Submitter
+from broadsheet.models import Claim, Comment, PaperView, Submitter
 from broadsheet.store.engine import Db
 from broadsheet.store.rows import upvotes, view_from_row, view_select
-from broadsheet.store.schema import comments, daily_entries, papers, users, votes
+from broadsheet.store.schema import claims, comments, daily_entries, papers, users, votes
 
 
 class AlreadyListed(ValueError):
     """The paper is in the daily feed already (a paper is listed once)."""
+
+
+class ClaimConflict(ValueError):
+    """That author is claimed already, or the user has a claim on the paper."""
 
 
 class CapReached(ValueError):
@@ -139,3 +143,56 @@ class Community:
         )  # fmt: skip
         with self.db.read() as conn:
             return [(_comment(r), r._mapping["arxiv_id"], r._mapping["title"]) for r in conn.execute(query)]
+
+
+class Claims:
+    """Authorship claims: pending until an admin approves (or rejects) them."""
+
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
+    _select = (
+        select(claims, papers.c.arxiv_id, papers.c.title, users.c.username, users.c.display_name)
+        .join(papers, papers.c.id == claims.c.paper_id)
+        .join(users, users.c.id == claims.c.user_id)
+    )
+
+    def add(self, paper_id: int, user_id: int, author: str) -> None:
+        values = {"paper_id": paper_id, "user_id": user_id, "author": author, "status": "pending"}
+        with self.db.write() as conn:
+            taken = select(claims.c.id).where(claims.c.paper_id == paper_id, claims.c.author == author,
+                                              claims.c.status == "approved")  # fmt: skip
+            if conn.execute(taken).first():
+                raise ClaimConflict(f"{author} is already claimed on this paper")
+            if conn.execute(
+                select(claims.c.id).where(claims.c.paper_id == paper_id, claims.c.user_id == user_id)
+            ).first():
+                raise ClaimConflict("you have already claimed an author of this paper")
+            conn.execute(insert(claims).values(**values, created_at=datetime.now(UTC)))
+
+    def decide(self, claim_id: int, approve: bool) -> bool:
+        query = update(claims).where(claims.c.id == claim_id, claims.c.status == "pending")
+        with self.db.write() as conn:
+            status = "approved" if approve else "rejected"
+            return bool(conn.execute(query.values(status=status, decided_at=datetime.now(UTC))).rowcount)
+
+    def of_paper(self, paper_id: int) -> list[Claim]:
+        with self.db.read() as conn:
+            return [_claim(r) for r in conn.execute(self._select.where(claims.c.paper_id == paper_id))]
+
+    def pending(self, *, limit: int = 200) -> list[Claim]:
+        query = self._select.where(claims.c.status == "pending").order_by(claims.c.created_at).limit(limit)
+        with self.db.read() as conn:
+            return [_claim(r) for r in conn.execute(query)]
+
+    def is_author(self, paper_id: int, user_id: int) -> bool:
+        query = select(claims.c.id).where(claims.c.paper_id == paper_id, claims.c.user_id == user_id,
+                                          claims.c.status == "approved")  # fmt: skip
+        with self.db.read() as conn:
+            return conn.execute(query).first() is not None
+
+
+def _claim(row: Any) -> Claim:
+    m = row._mapping
+    return Claim(m["id"], m["arxiv_id"], m["title"], m["author"], Submitter(m["username"], m["display_name"]),
+                 m["user_id"], m["status"])  # fmt: skip

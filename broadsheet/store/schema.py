@@ -229,3 +229,17 @@ deliveries = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_deliveries_status", "period", "status"),
 )
+
+claims = Table(
+    "claims",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("paper_id", Integer, ForeignKey("papers.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("author", Text, nullable=False),  # the author name as the paper lists it
+    Column("status", String(16), nullable=False),  # pending | approved | rejected
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("decided_at", UTCDateTime),
+    UniqueConstraint("paper_id", "user_id", name="uq_claims_paper_user"),
+    Index("ix_claims_status", "status"),
+)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from broadsheet import rank, search
+from broadsheet.models import PaperView, Submitter
 from broadsheet.periods import Period
 from broadsheet.store import Cursor, Store
 from broadsheet.web import shapes
@@ -121,12 +122,17 @@ def get_paper(paper_id: str, db: StoreDep) -> shapes.Json:
     view = db.papers.get(arxiv_id(paper_id))
     if view is None:
         raise HttpError(404, f"paper {paper_id} is not indexed")
-    return shapes.paper(view)
+    return shapes.paper(view, claimed=verified_authors(db, view))
 
 
 @router.get("/{rest:path}", include_in_schema=False)
 def unknown(rest: str) -> JSONResponse:
     raise HttpError(404, f"no API endpoint /api/{rest}")
+
+
+def verified_authors(db: Store, view: PaperView) -> dict[str, Submitter]:
+    row_id = db.papers.id_of(view.paper.arxiv_id) or 0
+    return {c.author: c.claimant for c in db.claims.of_paper(row_id) if c.status == "approved"}
 
 
 def _encode(cursor: Cursor) -> str:

@@ -120,6 +120,40 @@ def index_form(request: Request, paper_id: str, user: UserDep) -> Response:
     return RedirectResponse(f"/papers/{_index(request, paper_id)}", status_code=303)
 
 
+# -- authorship claims ---------------------------------------------------------------------------
+
+
+class ClaimRequest(BaseModel):
+    author: str = Field(max_length=300)
+
+
+@api.post("/papers/{paper_id:path}/claims", status_code=201, summary="Claim to be one of a paper's authors")
+def claim_api(request: Request, paper_id: str, body: ClaimRequest, user: UserDep) -> dict[str, str]:
+    community.claim(store(request), user, paper_id, body.author)
+    return {"status": "pending", "author": body.author}
+
+
+@pages.post("/papers/{paper_id:path}/claim")
+def claim_form(request: Request, paper_id: str, user: UserDep, author: Short) -> Response:
+    community.claim(store(request), user, paper_id, author)
+    return _back(request, f"/papers/{paper_id}")
+
+
+@pages.get("/admin/claims")
+def claims_page(request: Request, user: UserDep) -> Response:
+    if not user.is_admin:
+        raise HttpError(403, "only an admin can see this")
+    return render(request, "claims.html", {"claims": store(request).claims.pending()})
+
+
+@pages.post("/claims/{claim_id}/{decision}")
+def decide_claim(request: Request, claim_id: int, decision: str, user: UserDep) -> Response:
+    if decision not in ("approve", "reject"):
+        raise HttpError(404, "decide a claim with /approve or /reject")
+    community.decide_claim(store(request), user, claim_id, decision == "approve")
+    return _back(request, "/admin/claims")
+
+
 # -- votes ---------------------------------------------------------------------------------------
 
 

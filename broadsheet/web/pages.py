@@ -9,12 +9,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from broadsheet import search
+from broadsheet import community, search
 from broadsheet.highlight import highlight, snippet
 from broadsheet.metadata import display_text, display_title
 from broadsheet.models import PaperView
 from broadsheet.periods import Kind, Period, containing
-from broadsheet.web import shapes
+from broadsheet.web import api, shapes
 from broadsheet.web.deps import arxiv_id, engine, period, settings, split_format, store, today
 from broadsheet.web.security import current_user
 
@@ -149,11 +149,14 @@ def paper_page(request: Request, paper_id: str) -> Response:
     if view is None:
         return render(request, "missing.html", {"arxiv_id": canonical}, status=404)
     if as_json:
-        return JSONResponse(shapes.paper(view))
+        return JSONResponse(shapes.paper(view, claimed=api.verified_authors(store(request), view)))
     similar = engine(request).similar(canonical, limit=5)
     db, user = store(request), current_user(request)
     row_id = db.papers.id_of(canonical) or 0
-    can_link = bool(user and (user.is_admin or db.community.entry_submitter(row_id) == user.id))
+    can_link = bool(user and community.may_set_links(db, user, row_id))
     context = {"view": view, "paper": view.paper, "similar": similar, "voted": voted(request, [view])}
-    context |= {"thread": db.community.thread(row_id), "can_link": can_link}
+    claims = db.claims.of_paper(row_id)
+    verified = {c.author: c.claimant for c in claims if c.status == "approved"}
+    mine = next((c for c in claims if user and c.user_id == user.id), None)
+    context |= {"thread": db.community.thread(row_id), "can_link": can_link, "verified": verified, "my_claim": mine}
     return render(request, "paper.html", context)

@@ -34,12 +34,15 @@ def user(submitter: Submitter) -> Json:
     }
 
 
-def paper(view: PaperView) -> Json:
-    """The flat Paper object (`GET /api/papers/{id}`, and `paper` inside daily items)."""
+def paper(view: PaperView, *, claimed: dict[str, Submitter] | None = None) -> Json:
+    """The flat Paper object (`GET /api/papers/{id}`, and `paper` inside daily items).
+
+    `claimed`: verified authors (name -> account), shown as Hugging Face does (`user`, `status`).
+    """
     p = view.paper
     out: Json = {
         "id": p.arxiv_id,
-        "authors": [{"_id": f"{p.arxiv_id}:{i}", "name": n, "hidden": False} for i, n in enumerate(p.authors)],
+        "authors": [_author(p.arxiv_id, i, n, (claimed or {}).get(n)) for i, n in enumerate(p.authors)],
         "publishedAt": iso(p.published),
         "title": display_title(p.title),
         "summary": display_text(p.abstract),
@@ -57,6 +60,13 @@ def paper(view: PaperView) -> Json:
     if p.withdrawn:
         out["withdrawnAt"] = iso(p.updated_at or p.published)
     out |= _extras(view)
+    return out
+
+
+def _author(arxiv_id: str, index: int, name: str, account: Submitter | None) -> Json:
+    out: Json = {"_id": f"{arxiv_id}:{index}", "name": name, "hidden": False}
+    if account:
+        out |= {"user": user(account), "status": "claimed_verified"}
     return out
 
 
