@@ -23,7 +23,7 @@ from broadsheet import ids, rank
 from broadsheet.embed import Embedder
 from broadsheet.lexical import LexicalIndex
 from broadsheet.metadata import display_title
-from broadsheet.models import Filters, PaperView, SearchHit
+from broadsheet.models import Filters, SearchHit
 from broadsheet.store import Store
 from broadsheet.vectors import VectorIndex
 
@@ -119,7 +119,7 @@ class Engine:
         text = validate(query)
         self.refresh()
         pool = max(CANDIDATES, limit) * (10 if filters.active else 1)
-        scores = self._scores(text, pool, mode, filters)
+        scores = self._scores(text, pool, mode)
         if filters.active:
             allowed = self.store.papers.matching(list(scores), filters)
             scores = {k: v for k, v in scores.items() if k in allowed}
@@ -127,7 +127,7 @@ class Engine:
         ranked = _exact_first(self.store, text, ranked, filters)[:limit]
         return [(row_id, scores.get(row_id, float("inf"))) for row_id in ranked]
 
-    def _scores(self, text: str, pool: int, mode: Mode, filters: Filters) -> dict[int, float]:
+    def _scores(self, text: str, pool: int, mode: Mode) -> dict[int, float]:
         lexical = dict(self.lexical.search(terms(text), limit=pool)) if mode != "vector" else {}
         if mode == "lexical":
             return lexical
@@ -176,4 +176,4 @@ def _norm(text: str) -> str:
     return " ".join(terms(text))
 
 
-__all__ = ["Engine", "InvalidQuery", "PaperView", "SearchHit", "make_filters", "terms", "validate"]
+__all__ = ["Engine", "InvalidQuery", "SearchHit", "make_filters", "terms", "validate"]

@@ -92,7 +92,7 @@ def _record(record: Element) -> Paper | None:
         return None  # a record we cannot read is skipped, never half-stored
 
 
-def _common(el: Element, arxiv_id: str, title: str, abstract: str, comment: str | None, **fields: object) -> Paper:
+def _common(arxiv_id: str, title: str, abstract: str, comment: str | None, **fields: object) -> Paper:
     links = metadata.find_links(abstract, comment)
     return Paper(
         arxiv_id=ids.parse(arxiv_id).id,
@@ -114,7 +114,7 @@ def _arxiv(el: Element) -> Paper:
     ]
     cats = metadata.split_categories([xml.text(el, "categories") or ""])
     return _common(
-        el, xml.text(el, "id") or "", xml.text(el, "title") or "", xml.text(el, "abstract") or "",
+        xml.text(el, "id") or "", xml.text(el, "title") or "", xml.text(el, "abstract") or "",
         xml.text(el, "comments"),
         authors=tuple(a for a in authors if a),
         categories=cats.arxiv,
@@ -135,7 +135,7 @@ def _arxiv_raw(el: Element) -> Paper:
     )
     cats = metadata.split_categories([xml.text(el, "categories") or ""])
     return _common(
-        el, xml.text(el, "id") or "", xml.text(el, "title") or "", xml.text(el, "abstract") or "",
+        xml.text(el, "id") or "", xml.text(el, "title") or "", xml.text(el, "abstract") or "",
         xml.text(el, "comments"),
         authors=metadata.split_authors(xml.text(el, "authors") or ""),
         categories=cats.arxiv,
@@ -158,7 +158,7 @@ def _dublin_core(el: Element) -> Paper:
     dates = sorted(d.strip() for d in xml.texts(el, "date"))
     creators = [" ".join(reversed([p.strip() for p in c.split(",", 1)])) for c in xml.texts(el, "creator")]
     return _common(
-        el, url.strip(), xml.text(el, "title") or "", abstract, comment,
+        url.strip(), xml.text(el, "title") or "", abstract, comment,
         authors=tuple(c for c in creators if c),
         submitted_at=_day_start(dates[0]) if dates else None,
         updated_at=_day_start(dates[-1]) if dates else None,
