@@ -50,19 +50,28 @@ class LexicalIndex:
         self.index = tantivy.Index(_schema(), path=str(directory), reuse=True)
         self.mark: datetime | None = datetime.fromisoformat(str(meta["mark"])) if meta.get("mark") else None
         self._lock = threading.Lock()
+        self._counted = False
+
+    def _count_matches(self) -> bool:
+        self._counted = True
+        return bool(self.index.searcher().num_docs == self.store.papers.count())
 
     def refresh(self) -> int:
-        """Index papers changed since the last refresh; returns how many were (re)indexed."""
-        newest, count = self.store.papers.latest_change()
+        """Index papers changed since the last refresh; returns how many were (re)indexed.
+
+        The cheap check (newest modification) runs on every call; comparing document counts,
+        which scans the table, runs when the index is opened, since the site never deletes papers.
+        """
+        newest = self.store.papers.latest_change()
         self.index.reload()
-        if newest == self.mark and self.index.searcher().num_docs == count:
+        if newest == self.mark and (self._counted or self._count_matches()):
             return 0
         with self._lock:
             try:
                 writer = self.index.writer(heap_size=128_000_000, num_threads=1)
             except ValueError:
                 return 0  # another process holds the writer and is bringing the index up to date
-            rebuild = self.mark is not None and self.index.searcher().num_docs > count
+            rebuild = self.mark is not None and self.index.searcher().num_docs > self.store.papers.count()
             if rebuild:
                 writer.delete_all_documents()
                 self.mark = None

@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from broadsheet.store import Store
+from broadsheet.store.embeddings import Page
 
 Vector = npt.NDArray[np.float32]
 
@@ -45,6 +46,7 @@ class VectorIndex:
         self._saved = 0  # rows already in the cache files
         self._replaced: set[int] = set()  # rows changed in place since the last save
         self._lock = threading.Lock()
+        self._scores = threading.local()
         self._load()
 
     def __len__(self) -> int:
@@ -55,24 +57,32 @@ class VectorIndex:
         if self.store.embeddings.latest_id(self.model) == self.last_id:
             return 0
         with self._lock, self._file_lock():
-            pending: list[tuple[int, int, Vector]] = []
+            pages: list[Page] = []
             after = self.last_id
-            while rows := self.store.embeddings.since(self.model, after):
-                pending += rows
-                after = rows[-1][0]
-            self._apply(pending)  # one stacking of the matrix, however many pages were read
+            while page := self.store.embeddings.since(self.model, after):
+                pages.append(page)
+                after = int(page.ids[-1])
+            changed = self._apply(pages)  # one stacking of the matrix, however many pages were read
             self._save()
-        return len(pending)
+        return changed
 
     def search(self, query: Vector, *, limit: int, among: npt.NDArray[np.int64] | None = None) -> list[Neighbour]:
         """The `limit` most similar papers (optionally only rows `among`), best first."""
         matrix, ids = (self.matrix, self.ids) if among is None else (self.matrix[among], self.ids[among])
         if not len(ids) or limit <= 0:
             return []
-        scores = matrix @ query.astype(np.float32)
-        top = np.argpartition(-scores, min(limit, len(scores)) - 1)[:limit]
+        scores = np.dot(matrix, query.astype(np.float32, copy=False), out=self._buffer(len(ids)))
+        count = min(limit, len(scores))
+        top = np.argpartition(scores, len(scores) - count)[-count:]
         top = top[np.argsort(-scores[top])]
         return [Neighbour(int(ids[i]), float(scores[i])) for i in top]
+
+    def _buffer(self, size: int) -> Vector:
+        """A reusable array for the scores (a fresh 4 MB allocation per query at 1M papers costs time)."""
+        buffer: Vector | None = getattr(self._scores, "array", None)  # one per thread: requests run in a pool
+        if buffer is None or len(buffer) != size:
+            buffer = self._scores.array = np.empty(size, dtype=np.float32)
+        return buffer
 
     def vector(self, paper_id: int) -> Vector | None:
         row = self.position.get(paper_id)
@@ -81,21 +91,46 @@ class VectorIndex:
     def rows(self, paper_ids: set[int]) -> npt.NDArray[np.int64]:
         return np.array(sorted(self.position[i] for i in paper_ids if i in self.position), dtype=np.int64)
 
-    def _apply(self, rows: list[tuple[int, int, Vector]]) -> None:
-        fresh: list[tuple[int, Vector]] = []
-        for emb_id, paper_id, vec in rows:
-            row = self.position.get(paper_id)
-            if row is None:
-                fresh.append((paper_id, vec))
-            else:
-                self.matrix[row] = vec  # a re-embedded paper (new version): replace in place
-                self._replaced.add(row)
-            self.last_id = max(self.last_id, emb_id)
-        if fresh:
-            start = len(self.ids)
-            self.matrix = np.vstack([self.matrix, np.stack([v for _, v in fresh])]).astype(np.float32)
-            self.ids = np.concatenate([self.ids, np.array([p for p, _ in fresh], dtype=np.int64)])
-            self.position.update({p: start + k for k, (p, _) in enumerate(fresh)})
+    def _apply(self, pages: list[Page]) -> int:
+        """Replace re-embedded papers' rows in place; append new papers' rows into one new matrix.
+
+        The pages are released as they are copied, so building from scratch needs about one
+        copy of the vectors, not several.
+        """
+        count = sum(len(page.ids) for page in pages)
+        fresh = [self._replace_known(page) for page in pages]  # per page: rows of papers not seen yet
+        added = np.concatenate(
+            [page.paper_ids[rows] for page, rows in zip(pages, fresh, strict=True)] or [np.zeros(0, np.int64)]
+        )
+        _, last = np.unique(added[::-1], return_index=True)  # a paper re-embedded meanwhile: keep its latest row
+        keep = np.zeros(len(added), dtype=bool)
+        keep[len(added) - 1 - last] = True
+        if pages:
+            self.last_id = max(self.last_id, int(pages[-1].ids[-1]))
+        if not keep.any():
+            return count
+        start = len(self.ids)
+        matrix = np.empty((start + int(keep.sum()), self.dim), dtype=np.float32)
+        matrix[:start] = self.matrix
+        self.matrix, at, offset = matrix, start, 0
+        while pages:  # popped one by one: each page's memory goes as soon as it is copied
+            page, rows = pages.pop(0), fresh.pop(0)
+            chosen = rows[keep[offset : offset + len(rows)]]
+            offset += len(rows)
+            self.matrix[at : at + len(chosen)] = page.matrix[chosen]
+            at += len(chosen)
+        self.ids = np.concatenate([self.ids, added[keep]])
+        self.position.update({int(p): start + k for k, p in enumerate(self.ids[start:])})
+        return count
+
+    def _replace_known(self, page: Page) -> npt.NDArray[np.int64]:
+        """Write the vectors of papers already in the index over their rows; return the other rows."""
+        known = np.fromiter((int(p) in self.position for p in page.paper_ids), dtype=bool, count=len(page.ids))
+        for row, vec in zip(np.nonzero(known)[0], page.matrix[known], strict=True):
+            target = self.position[int(page.paper_ids[row])]
+            self.matrix[target] = vec
+            self._replaced.add(target)
+        return np.nonzero(~known)[0]
 
     def _load(self) -> None:
         meta_path = self.directory / "meta.json"
@@ -117,7 +152,8 @@ class VectorIndex:
     def _save(self) -> None:
         """Write replaced rows in place and append new ones; the metadata moves last."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        for name, data in (("vectors.f32", self.matrix.astype("<f4")), ("ids.i64", self.ids.astype("<i8"))):
+        matrix, ids = self.matrix.astype("<f4", copy=False), self.ids.astype("<i8", copy=False)
+        for name, data in (("vectors.f32", matrix), ("ids.i64", ids)):
             path = self.directory / name
             with path.open("r+b" if path.exists() else "w+b") as f:
                 row_bytes = data[0].nbytes if len(data) else 0

@@ -89,6 +89,9 @@ def test_a_new_paper_is_findable_without_a_restart(store: Store, tmp_path: Path)
         and engine.search("wombats")[0].view.paper.arxiv_id == "2607.00001"
     )
     assert store.embeddings.missing_count(embedder.name) == 1  # the new version's text needs a new vector
+    embed_pending(store, embedder)
+    assert engine.search("burrowing animals", mode="vector")[0].view.paper.arxiv_id == "2607.00001"  # replaced in place
+    assert len(engine.vectors) == 1
 
 
 def test_embedding_resumes_after_an_interruption(store: Store) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -15,6 +15,14 @@ from broadsheet.store.rows import paper_from_row
 from broadsheet.store.schema import embeddings, papers
 
 Vector = npt.NDArray[np.float32]
+
+
+class Page(NamedTuple):
+    """Stored vectors in embedding-id order: ids, their papers, one row per vector."""
+
+    ids: npt.NDArray[np.int64]
+    paper_ids: npt.NDArray[np.int64]
+    matrix: Vector
 
 
 def _missing_join(model: str) -> Any:
@@ -49,15 +57,21 @@ class Embeddings:
             values = [{"paper_id": pid, "model": model, "vector": _bytes(vec)} for pid, vec in rows]
             conn.execute(insert(embeddings), values)
 
-    def since(self, model: str, after: int, *, limit: int = 10_000) -> list[tuple[int, int, Vector]]:
-        """(embedding id, paper id, vector) rows newer than embedding id `after`, oldest first."""
+    def since(self, model: str, after: int, *, limit: int = 10_000) -> Page | None:
+        """Vectors stored after embedding id `after`, oldest first, as arrays (None when there are none)."""
         query = (
             select(embeddings.c.id, embeddings.c.paper_id, embeddings.c.vector)
             .where(embeddings.c.model == model, embeddings.c.id > after)
             .order_by(embeddings.c.id).limit(limit)
         )  # fmt: skip
         with self.db.read() as conn:
-            return [(r.id, r.paper_id, np.frombuffer(r.vector, dtype="<f4")) for r in conn.execute(query)]
+            rows = conn.execute(query).all()
+        if not rows:
+            return None
+        matrix = np.frombuffer(b"".join(r.vector for r in rows), dtype="<f4").reshape(len(rows), -1)
+        return Page(
+            np.array([r.id for r in rows], dtype=np.int64), np.array([r.paper_id for r in rows], dtype=np.int64), matrix
+        )
 
     def latest_id(self, model: str) -> int:
         query = select(func.max(embeddings.c.id)).where(embeddings.c.model == model)

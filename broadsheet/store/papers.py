@@ -107,11 +107,11 @@ class Papers:
         with self.db.read() as conn:
             return [Change(r.id, r.title, r.abstract, tuple(r.authors), r.modified_at) for r in conn.execute(query)]
 
-    def latest_change(self) -> tuple[datetime | None, int]:
-        """(newest modified_at, number of papers): cheap, to tell whether indexes are current."""
+    def latest_change(self) -> datetime | None:
+        """The newest modification time (an index lookup): tells whether the search indexes are current."""
         with self.db.read() as conn:
-            newest, count = conn.execute(select(func.max(papers.c.modified_at), func.count())).one()
-        return newest, int(count)
+            newest: datetime | None = conn.execute(select(func.max(papers.c.modified_at))).scalar()
+        return newest
 
     def new_in(self, first: date, last: date, zone: ZoneInfo) -> list[int]:
         """Papers new to the site on the days first..last: listed on Daily Papers then, or first published then."""
