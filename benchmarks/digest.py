@@ -44,7 +44,7 @@ controller = Controller(Count(), hostname="127.0.0.1", port=int(sys.argv[1]))
 controller.start()
 print("ready", flush=True)
 sys.stdin.read()
-print(Count.n, flush=True)
+import time; print(Count.n, round(time.process_time(), 1), flush=True)
 """
 CATEGORIES = ["cs.CV", "cs.CL", "cs.LG", "cs.AI", "cs.RO", "cs.IR", "cs.CR", "cs.SD", "eess.IV", "cs.HC", "stat.ML"]
 
@@ -108,9 +108,10 @@ def main() -> None:
             report = digests.send(period, mailer)
         took = time.perf_counter() - started
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    received = sink.communicate("")[0].strip()
-    print(f"{args.subscribers:,} subscribers, period {period.key}: {report.counts} in {took:.1f} s "
-          f"({args.subscribers / took:,.0f} subscribers/s); the sink received {received} messages")  # fmt: skip
+    received, sink_cpu = sink.communicate("")[0].split()
+    rate = args.subscribers / took
+    print(f"{args.subscribers:,} subscribers, period {period.key}: {report.counts} in {took:.1f} s ({rate:,.0f}/s)")
+    print(f"the sink received {received} messages (it used {sink_cpu} s of CPU)")
     print(f"peak resident memory {peak:,.0f} MB (engine and store loaded before the run: {rss_before:,.0f} MB)")
 
 

@@ -63,6 +63,8 @@ def check_email(email: str | None) -> str | None:
         return None
     if len(email) > 254 or not EMAIL.fullmatch(email.strip()):
         raise AccountError("that does not look like an email address")
+    if not email.isascii():  # internationalised addresses need SMTPUTF8 end to end, which few servers offer
+        raise AccountError("only email addresses in plain ASCII letters are supported")
     return email.strip().lower()
 
 

@@ -1,7 +1,9 @@
 """`broadsheet digest send`: every confirmed subscriber's digest for a period, once, through the ledger.
 
 The ledger row (subscriber, period) moves queued -> sending -> sent. "sending" is committed
-before the SMTP transaction and "sent" right after the server accepts the message, so a run
+before the SMTP transaction (for a few rows at a time, in one transaction that also rechecks
+that each subscriber is still subscribed) and "sent" right after the server accepts the
+message, so a run
 killed at any moment leaves every row either finished or safe to redo: the next run resends
 the rows still queued or sending, and never a row marked sent. The one case that can repeat a
 message is a kill in the instant between the server's "250 OK" and the ledger commit; the
@@ -20,7 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from email.message import EmailMessage
+from email.message import Message
 from pathlib import Path
 from typing import Protocol
 
@@ -30,9 +32,11 @@ from broadsheet.mailer import PermanentFailure, TemporaryFailure
 from broadsheet.models import Subscriber
 from broadsheet.search import Engine
 from broadsheet.store import Store
+from broadsheet.store.digests import Delivery
 from broadsheet.tokens import secret_key, sign
 
 MAX_ATTEMPTS = 6  # runs that may meet a temporary failure before the delivery counts as failed
+CHUNK = 32  # digests built, then claimed in one transaction, before they are sent
 MANAGE_TTL = timedelta(days=90)
 
 
@@ -41,7 +45,7 @@ class DigestError(Exception):
 
 
 class Sender(Protocol):
-    def send(self, message: EmailMessage) -> None: ...
+    def send(self, message: Message) -> None: ...
 
 
 @dataclass
@@ -70,7 +74,7 @@ class Digests:
         self.secret = secret_key(self.settings)
         self.selector = Selector(self.store, self.engine, self.settings.zone)
 
-    def build(self, subscriber: Subscriber, period: DigestPeriod) -> EmailMessage | None:
+    def build(self, subscriber: Subscriber, period: DigestPeriod) -> Message | None:
         """The subscriber's digest for the period, or None when nothing matches."""
         papers = self.selector.papers(subscriber, period)
         if not papers:
@@ -98,40 +102,55 @@ class Digests:
     ) -> RunReport:  # fmt: skip
         report = RunReport(period.key)
         with self._run_lock():
-            ids = [s.id for s in self.store.subscribers.active(period.frequency)]
+            active = {s.id: s for s in self.store.subscribers.active(period.frequency)}
             self.store.deliveries.queue(
-                period.key, ids, lambda sid: message_id(period, sid, self.secret, self.settings.mail_from)
+                period.key, list(active), lambda sid: message_id(period, sid, self.secret, self.settings.mail_from)
             )
             open_rows = self.store.deliveries.open(period.key)
-            for done, row in enumerate(open_rows, start=1):
-                report.add(self._deliver(period, row.subscriber_id, row.attempts, sender, retries, backoff))
+            for start in range(0, len(open_rows), CHUNK):
+                chunk = open_rows[start : start + CHUNK]
+                for outcome in self._deliver_chunk(period, chunk, active, sender, retries, backoff):
+                    report.add(outcome)
                 if on_progress:
-                    on_progress(done, len(open_rows))
+                    on_progress(start + len(chunk), len(open_rows))
         return report
 
+    def _deliver_chunk(
+        self, period: DigestPeriod, rows: list[Delivery], active: dict[int, Subscriber],
+        sender: Sender, retries: int, backoff: float,
+    ) -> Iterator[str]:  # fmt: skip
+        """Build a few digests, then claim their rows in one transaction and send them one by one."""
+        gone = [row.subscriber_id for row in rows if row.subscriber_id not in active]
+        self.store.deliveries.skip(period.key, gone)  # no longer subscribed to this period's digests
+        yield from ["skipped"] * len(gone)
+        built = {row.subscriber_id: (row, self.build(active[row.subscriber_id], period))
+                 for row in rows if row.subscriber_id in active}  # fmt: skip
+        claimed = self.store.deliveries.claim(period.key, list(built))  # rechecks: unsubscribed meanwhile?
+        yield from ["skipped"] * (len(built) - len(claimed))
+        for sid in claimed:
+            row, message = built[sid]
+            if message is None:
+                self.store.deliveries.mark(period.key, sid, "empty")
+                yield "empty"
+            else:
+                yield self._deliver(period, row, active[sid], message, sender, retries, backoff)
+
     def _deliver(
-        self, period: DigestPeriod, sid: int, attempts: int, sender: Sender, retries: int, backoff: float
-    ) -> str:
-        subscriber = self.store.subscribers.get(sid)
-        if subscriber is None or subscriber.status != "active":  # unsubscribed or paused since it was queued
-            self.store.deliveries.mark(period.key, sid, "skipped")
-            return "skipped"
-        message = self.build(subscriber, period)
-        if message is None:
-            self.store.deliveries.mark(period.key, sid, "empty")
-            return "empty"
-        self.store.deliveries.mark(period.key, sid, "sending", attempt=True)
+        self, period: DigestPeriod, row: Delivery, subscriber: Subscriber, message: Message,
+        sender: Sender, retries: int, backoff: float,
+    ) -> str:  # fmt: skip
+        sid = row.subscriber_id
         try:
             _with_retries(lambda: sender.send(message), retries, backoff)
         except TemporaryFailure as exc:
-            failed = attempts + 1 >= MAX_ATTEMPTS
-            self.store.deliveries.mark(period.key, sid, "failed" if failed else "queued", error=str(exc))
+            failed = row.attempts + 1 >= MAX_ATTEMPTS
+            self.store.deliveries.mark(period.key, sid, "failed" if failed else "queued", error=str(exc), attempt=True)
             return "failed" if failed else "retry later"
         except PermanentFailure as exc:
-            self.store.deliveries.mark(period.key, sid, "failed", error=str(exc))
+            self.store.deliveries.mark(period.key, sid, "failed", error=str(exc), attempt=True)
             self.store.subscribers.delivered(sid, ok=False, pause_after=self.settings.digest_pause_after)
             return "failed"
-        self.store.deliveries.mark(period.key, sid, "sent")
+        self.store.deliveries.mark(period.key, sid, "sent", attempt=True)
         if subscriber.failures:  # a success ends a run of failures
             self.store.subscribers.delivered(sid, ok=True, pause_after=self.settings.digest_pause_after)
         return "sent"

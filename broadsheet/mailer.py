@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import smtplib
 import ssl
-from email.message import EmailMessage
+from email.message import Message
 from types import TracebackType
 
 from broadsheet.config import Settings
@@ -35,7 +35,7 @@ class Mailer:
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         self.close()
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         try:
             self._connection().send_message(message)
         except smtplib.SMTPRecipientsRefused as exc:
@@ -45,6 +45,8 @@ class Mailer:
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self.close()
             raise TemporaryFailure(f"cannot reach the mail server: {exc}") from None
+        except smtplib.SMTPException as exc:  # e.g. the server lacks an extension this message needs
+            raise PermanentFailure(str(exc)) from None
 
     def _refused(self, reply: tuple[int, bytes | str]) -> None:
         code, text = reply

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from broadsheet.accounts import check_email
+from broadsheet.accounts import AccountError, check_email
 from broadsheet.config import Settings
 from broadsheet.emails import notice
 from broadsheet.mailer import Mailer, PermanentFailure, TemporaryFailure
@@ -69,7 +69,10 @@ class Subscriptions:
 
     def request(self, email: str, prefs: Preferences, *, user_id: int | None = None) -> None:
         """Start a subscription: mail a confirmation link (or, if already subscribed, a manage link)."""
-        address = check_email(email)
+        try:
+            address = check_email(email)
+        except AccountError as exc:
+            raise SubscriptionError(400, str(exc)) from None
         if address is None:
             raise SubscriptionError(400, "enter an email address")
         subscriber, pending = self.store.subscribers.subscribe(address, prefs, user_id)

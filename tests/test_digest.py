@@ -1,5 +1,7 @@
 """Digests and feeds end to end: a real SMTP server receives the mail, links are followed on the app."""
 
+import email
+import email.policy
 import os
 import re
 import signal
@@ -20,7 +22,7 @@ from smtp_sink import Sink, SmtpServer
 
 from broadsheet import tokens
 from broadsheet.delivery import Digests
-from broadsheet.digest import DigestPeriod, period_for
+from broadsheet.digest import DigestPeriod, Links, compose, period_for
 from broadsheet.mailer import Mailer
 from broadsheet.models import Paper, Preferences
 
@@ -95,6 +97,10 @@ def test_double_opt_in_and_tokens(site: Site, smtp: SmtpServer) -> None:
     for bad in ("", "x" * 500, "a.b", "<script>"):
         response = client.get("/subscribe/confirm", params={"token": bad})
         assert 400 <= response.status_code < 500 and "Traceback" not in response.text
+    for bad in ("not-an-address", "zoë@example.org"):
+        refused = client.post("/subscribe", data=form | {"email": bad})
+        assert refused.status_code == 400 and ("does not look like" in refused.text or "plain ASCII" in refused.text)
+    assert not smtp.sink.to("zoë@example.org")
 
 
 def test_digest_is_multipart_has_one_click_unsubscribe_and_links_work(site: Site, smtp: SmtpServer) -> None:
@@ -105,14 +111,14 @@ def test_digest_is_multipart_has_one_click_unsubscribe_and_links_work(site: Site
     [mail] = [m for m in smtp.sink.to("bea@example.org") if "papers for" in m["Subject"]]
     assert mail.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in mail.iter_parts()] == ["text/plain", "text/html"]
-    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click" and mail["List-Unsubscribe"].startswith(
-        "<http://testserver/unsubscribe?token="
-    )
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click" and mail[
+        "List-Unsubscribe"
+    ].strip().startswith("<http://testserver/unsubscribe?token=")
     text, html = (p.get_content() for p in mail.iter_parts())
     assert "EnvHarness" in text and "EnvHarness" in html and "style=" in html
     assert client.get("/papers/2608.19880").status_code == 200
     assert client.get(link(mail, "/subscribe/manage")).status_code == 200
-    unsubscribe = mail["List-Unsubscribe"].strip("<>").removeprefix("http://testserver")
+    unsubscribe = mail["List-Unsubscribe"].strip().strip("<>").removeprefix("http://testserver")
     assert "Unsubscribe?" in TestClient(client.app).get(unsubscribe).text  # a GET only asks
     one_click = TestClient(client.app).post(
         unsubscribe,
@@ -212,6 +218,34 @@ def test_dry_run_writes_eml_files(site: Site, smtp: SmtpServer, tmp_path: Path) 
     site.store.subscribers.set_status(sub.id, "active")
     report = digests.dry_run(period_for("2026-W34", DAY.period.start), tmp_path / "out")
     assert report.counts.get("written", 0) >= 1 and list((tmp_path / "out").glob("2026-W34-*.eml"))
+
+
+def test_non_ascii_names_are_encoded_without_breaking_addresses(site: Site) -> None:
+    views = site.store.papers.views(site.store.papers.new_in(DAY.period.start, DAY.period.end, site.settings.zone))
+    subscriber, _ = site.store.subscribers.subscribe("zoe@example.org", Preferences("daily", 5, True))
+    links = Links("https://papers.example.org", "https://papers.example.org/m", "https://papers.example.org/u")
+    mime = compose(subscriber, views[:3], DAY, links, mail_from="Bröd Lab <digest@papers.example.org>",
+                   site_name="Bröd — papers", msg_id="<x@papers.example.org>")  # fmt: skip
+    raw = bytes(mime)
+    mail = email.message_from_bytes(raw, policy=email.policy.default)
+    assert mail["From"].addresses[0].addr_spec == "digest@papers.example.org"
+    assert mail["From"].addresses[0].display_name == "Bröd Lab"
+    assert mail["Subject"].startswith("Bröd — papers: 3 papers for") and "Bröd — papers digest" in mail["List-Id"]
+    assert all(len(line) <= 78 for line in raw.split(b"\n") if b"=?" in line)  # RFC 2047 encoded words stay short
+    assert raw.isascii() and "Bröd — papers" in mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+def test_a_claim_skips_subscribers_who_left_after_the_run_began(site: Site) -> None:
+    ids = []
+    for address in ("stays@example.org", "leaves@example.org"):
+        sub, _ = site.store.subscribers.subscribe(address, Preferences("daily", 5, True))
+        site.store.subscribers.set_status(sub.id, "active")
+        ids.append(sub.id)
+    site.store.deliveries.queue("2026-08-16", ids, lambda sid: f"<{sid}@x>")
+    site.store.subscribers.set_status(ids[1], "unsubscribed")
+    assert site.store.deliveries.claim("2026-08-16", ids) == [ids[0]]
+    assert site.store.deliveries.summary("2026-08-16") == {"sending": 1, "skipped": 1}
+    assert [row.subscriber_id for row in site.store.deliveries.open("2026-08-16")] == [ids[0]]
 
 
 def test_feeds_parse_cleanly_with_stable_ids_and_escaped_content(site: Site) -> None:

@@ -146,6 +146,29 @@ class Deliveries:
         with self.db.read() as conn:
             return [Delivery(*row) for row in conn.execute(query.order_by(deliveries.c.subscriber_id))]
 
+    def claim(self, period: str, subscriber_ids: Sequence[int]) -> list[int]:
+        """Mark rows "sending" whose subscriber is still active, the others "skipped"; returns the ones to send."""
+        now = datetime.now(UTC)
+        rows = (deliveries.c.period == period) & deliveries.c.subscriber_id.in_(list(subscriber_ids))
+        with self.db.write() as conn:
+            wanted = subscribers.c.id.in_(list(subscriber_ids))
+            active = set(
+                conn.execute(select(subscribers.c.id).where(wanted, subscribers.c.status == "active")).scalars()
+            )
+            conn.execute(update(deliveries).where(rows, deliveries.c.subscriber_id.in_(active))
+                         .values(status="sending", updated_at=now))  # fmt: skip
+            conn.execute(update(deliveries).where(rows, deliveries.c.subscriber_id.not_in(active))
+                         .values(status="skipped", updated_at=now))  # fmt: skip
+        return [sid for sid in subscriber_ids if sid in active]
+
+    def skip(self, period: str, subscriber_ids: Sequence[int]) -> None:
+        if subscriber_ids:
+            query = update(deliveries).where(
+                deliveries.c.period == period, deliveries.c.subscriber_id.in_(list(subscriber_ids))
+            )
+            with self.db.write() as conn:
+                conn.execute(query.values(status="skipped", updated_at=datetime.now(UTC)))
+
     def mark(
         self, period: str, subscriber_id: int, status: str, *, error: str | None = None, attempt: bool = False
     ) -> None:

@@ -222,7 +222,7 @@ deliveries = Table(
     metadata,
     Column("subscriber_id", Integer, ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True),
     Column("period", String(16), primary_key=True),  # "2026-08-21" or "2026-W34"
-    Column("status", String(8), nullable=False),  # queued | sending | sent | failed | empty
+    Column("status", String(8), nullable=False),  # queued | sending | sent | failed | empty | skipped
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Column("message_id", String(200), nullable=False),
     Column("error", Text),
