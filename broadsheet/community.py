@@ -6,13 +6,13 @@ message for people) when the rules say no; the web and API layers only translate
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from broadsheet import ids
-from broadsheet.models import Comment, PaperView, User
+from broadsheet.models import Claim, Comment, PaperView, Submitter, User
 from broadsheet.store import Store
 from broadsheet.store.community import AlreadyListed, CapReached, ClaimConflict
 
@@ -52,6 +52,15 @@ def paper_of(store: Store, arxiv_id: str) -> PaperView:
     return view
 
 
+def row_of(store: Store, arxiv_id: str) -> int:
+    """The paper's row id, or a 404 when it is not indexed."""
+    key = canonical(arxiv_id)
+    row_id = store.papers.id_of(key)
+    if row_id is None:
+        raise CommunityError(404, f"paper {key} is not indexed yet")
+    return row_id
+
+
 def submit(
     store: Store, user: User, arxiv_id: str, rules: Rules, *, comment: str | None = None,
     github_repo: str | None = None, project_page: str | None = None, fetch: Fetch | None = None,
@@ -74,8 +83,7 @@ def submit(
         raise CommunityError(409, "this paper is already in the daily feed")
     if (now - view.paper.published).days > rules.max_age_days:
         raise CommunityError(422, f"only papers from the last {rules.max_age_days} days can be submitted")
-    row_id = store.papers.id_of(key)
-    assert row_id is not None
+    row_id = row_of(store, key)
     try:
         store.community.submit(row_id, user.id, now.astimezone(rules.zone).date(), note, daily_cap=rules.daily_cap)
     except AlreadyListed as exc:
@@ -100,15 +108,12 @@ def check_url(url: str | None, field: str) -> str | None:
 
 
 def vote(store: Store, user: User, arxiv_id: str, up: bool) -> int:
-    row_id = store.papers.id_of(paper_of(store, arxiv_id).paper.arxiv_id)
-    assert row_id is not None
-    return store.community.vote(user.id, row_id, up)
+    return store.community.vote(user.id, row_of(store, arxiv_id), up)
 
 
 def add_comment(store: Store, user: User, arxiv_id: str, body: str, parent_id: int | None = None) -> Comment:
     text = _body(body)
-    row_id = store.papers.id_of(paper_of(store, arxiv_id).paper.arxiv_id)
-    assert row_id is not None
+    row_id = row_of(store, arxiv_id)
     if parent_id is not None:
         parent = store.community.comment(parent_id)
         if parent is None or parent.paper_id != row_id:
@@ -156,14 +161,12 @@ def set_links(
     store: Store, user: User, arxiv_id: str, *, github_repo: str | None, project_page: str | None
 ) -> PaperView:
     """The submitter of the paper's daily entry, a verified author, or an admin may set its links."""
-    view = paper_of(store, arxiv_id)
-    row_id = store.papers.id_of(view.paper.arxiv_id)
-    assert row_id is not None
+    row_id = row_of(store, arxiv_id)
     if not may_set_links(store, user, row_id):
         raise CommunityError(403, "only the paper's submitter, a verified author or an admin can set its links")
     code, project = check_url(github_repo, "githubRepo"), check_url(project_page, "projectPage")
     store.community.set_links(row_id, code_url=code, project_url=project)
-    return paper_of(store, view.paper.arxiv_id)
+    return paper_of(store, arxiv_id)
 
 
 def claim(store: Store, user: User, arxiv_id: str, author: str) -> None:
@@ -171,12 +174,15 @@ def claim(store: Store, user: User, arxiv_id: str, author: str) -> None:
     view = paper_of(store, arxiv_id)
     if author not in view.paper.authors:
         raise CommunityError(400, f"{author[:80]!r} is not an author of this paper")
-    row_id = store.papers.id_of(view.paper.arxiv_id)
-    assert row_id is not None
     try:
-        store.claims.add(row_id, user.id, author)
+        store.claims.add(row_of(store, view.paper.arxiv_id), user.id, author)
     except ClaimConflict as exc:
         raise CommunityError(409, str(exc)) from None
+
+
+def verified(claims: Iterable[Claim]) -> dict[str, Submitter]:
+    """Author name -> the account an admin verified as that author."""
+    return {c.author: c.claimant for c in claims if c.status == "approved"}
 
 
 def decide_claim(store: Store, user: User, claim_id: int, approve: bool) -> None:
@@ -193,8 +199,7 @@ def may_set_links(store: Store, user: User, row_id: int) -> bool:
 
 def hide_entry(store: Store, user: User, arxiv_id: str, hidden: bool) -> None:
     _admin(user)
-    row_id = store.papers.id_of(paper_of(store, arxiv_id).paper.arxiv_id)
-    if row_id is None or not store.community.hide_entry(row_id, hidden):
+    if not store.community.hide_entry(row_of(store, arxiv_id), hidden):
         raise CommunityError(404, "this paper is not in the daily feed")
 
 

@@ -21,23 +21,21 @@ import fcntl
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 from email.message import Message
 from pathlib import Path
 from typing import Protocol
 
 from broadsheet.config import Settings
-from broadsheet.digest import DigestPeriod, Links, Selector, compose, message_id
+from broadsheet.digest import DigestPeriod, Selector, compose, message_id
 from broadsheet.mailer import PermanentFailure, TemporaryFailure
 from broadsheet.models import Subscriber
 from broadsheet.search import Engine
 from broadsheet.store import Store
 from broadsheet.store.digests import Delivery
-from broadsheet.tokens import secret_key, sign
+from broadsheet.subscriptions import Subscriptions
 
 MAX_ATTEMPTS = 6  # runs that may meet a temporary failure before the delivery counts as failed
 CHUNK = 32  # digests built, then claimed in one transaction, before they are sent
-MANAGE_TTL = timedelta(days=90)
 
 
 class DigestError(Exception):
@@ -57,13 +55,6 @@ class RunReport:
         self.counts[outcome] = self.counts.get(outcome, 0) + 1
 
 
-def links_for(settings: Settings, secret: bytes, subscriber: Subscriber) -> Links:
-    site = settings.site_url.rstrip("/")
-    manage = sign(secret, "manage", subscriber.id, ttl=MANAGE_TTL)
-    unsubscribe = sign(secret, "unsubscribe", subscriber.id)
-    return Links(site, f"{site}/subscribe/manage?token={manage}", f"{site}/unsubscribe?token={unsubscribe}")
-
-
 @dataclass
 class Digests:
     store: Store
@@ -71,7 +62,8 @@ class Digests:
     settings: Settings
 
     def __post_init__(self) -> None:
-        self.secret = secret_key(self.settings)
+        self.subscriptions = Subscriptions(self.store, self.settings)
+        self.secret = self.subscriptions.secret
         self.selector = Selector(self.store, self.engine, self.settings.zone)
 
     def build(self, subscriber: Subscriber, period: DigestPeriod) -> Message | None:
@@ -80,7 +72,7 @@ class Digests:
         if not papers:
             return None
         msg_id = message_id(period, subscriber.id, self.secret, self.settings.mail_from)
-        return compose(subscriber, papers, period, links_for(self.settings, self.secret, subscriber),
+        return compose(subscriber, papers, period, self.subscriptions.links(subscriber),
                        mail_from=self.settings.mail_from, site_name=self.settings.site_name, msg_id=msg_id)  # fmt: skip
 
     def dry_run(self, period: DigestPeriod, folder: Path) -> RunReport:

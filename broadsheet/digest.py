@@ -15,11 +15,11 @@ from email.charset import QP, Charset
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
-from email.utils import format_datetime, formataddr, parseaddr
+from email.utils import formataddr
 from zoneinfo import ZoneInfo
 
 from broadsheet import rank
-from broadsheet.emails import render_html, render_text
+from broadsheet.emails import mail_domain, render_html, render_text, set_headers
 from broadsheet.metadata import display_text, display_title
 from broadsheet.models import PaperView, Subscriber
 from broadsheet.periods import InvalidPeriod, Period, containing, parse_day, parse_week
@@ -129,8 +129,7 @@ def message_id(period: DigestPeriod | str, subscriber_id: int, secret: bytes, ma
     """Stable per (subscriber, period): a resend after a crash is recognisably the same message."""
     key = period if isinstance(period, str) else period.key
     digest = hashlib.sha256(secret + f"{key}:{subscriber_id}".encode()).hexdigest()[:16]
-    domain = parseaddr(mail_from)[1].rpartition("@")[2] or "localhost"
-    return f"<digest.{key}.{subscriber_id}.{digest}@{domain}>"
+    return f"<digest.{key}.{subscriber_id}.{digest}@{mail_domain(mail_from)}>"
 
 
 def compose(
@@ -145,18 +144,10 @@ def compose(
     items = [_item(v, links.site) for v in papers]
     title = f"{site_name}: {len(items)} paper{'s' if len(items) != 1 else ''} for {period.period.title}"
     message = MIMEMultipart("alternative")
-    message["Subject"] = title
-    name, address = parseaddr(mail_from)
-    message["From"] = formataddr((name, address), "utf-8")  # a non-ASCII name is encoded, the address kept
-    message["To"] = subscriber.email
-    message["Date"] = format_datetime(datetime.now(UTC))
-    message["Message-ID"] = msg_id
-    message["List-Id"] = formataddr(
-        (f"{site_name} digest", f"digest.{address.rpartition('@')[2] or 'localhost'}"), "utf-8"
-    )
+    set_headers(message, subject=title, mail_from=mail_from, to=subscriber.email, msg_id=msg_id)
+    message["List-Id"] = formataddr((f"{site_name} digest", f"digest.{mail_domain(mail_from)}"), "utf-8")
     message["List-Unsubscribe"] = f"<{links.unsubscribe}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message["Auto-Submitted"] = "auto-generated"
     message.attach(_text(render_text(title, items, links), "plain"))
     message.attach(_text(render_html(title, items, links), "html"))
     return message

@@ -56,7 +56,6 @@ class Fetcher:
         )
         self._last_start = float("-inf")
         self._lock = threading.Lock()
-        self.requests = 0
 
     def get(self, url: str, params: dict[str, str] | None, check: Callable[[httpx.Response], T]) -> T:
         """GET with politeness and retries; `check` turns the response into a result or raises Retry."""
@@ -89,7 +88,6 @@ class Fetcher:
             if gap > 0:
                 self.sleep(gap)
             self._last_start = time.monotonic()
-            self.requests += 1
             return self._http.get(url, params=params)
 
     def close(self) -> None:

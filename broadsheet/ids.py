@@ -36,6 +36,12 @@ _URL_PREFIX = re.compile(
     re.IGNORECASE,
 )
 MAX_INPUT = 200
+_CATEGORY = re.compile(r"[a-z]+(?:-[a-z]+)*(?:\.[A-Za-z]+(?:-[a-z]+)*)?")
+
+
+def is_category(text: str) -> bool:
+    """An arXiv category name: `cs.CL`, `math.AG`, `hep-th`, `astro-ph.CO`, `cond-mat.stat-mech`."""
+    return _CATEGORY.fullmatch(text) is not None
 
 
 def parse(text: str) -> ArxivId:

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import NamedTuple
 
-_CATEGORY = re.compile(r"[a-z]+(?:-[a-z]+)*(?:\.[A-Za-z]+(?:-[a-z]+)*)?")
+from broadsheet import ids
+
 _ACM = re.compile(r"[A-K](?:\.\d+(?:\.\d+)?|\.m)?")
 _MSC = re.compile(r"\d{2}(?:[A-Z](?:\d{2}|xx)?|-(?:XX|xx|\d{2}))?")
 
@@ -35,7 +36,7 @@ def split_categories(items: Iterable[str]) -> Categories:
     msc: list[str] = []
     for item in items:
         tokens = item.split()
-        if tokens and all(_CATEGORY.fullmatch(t) for t in tokens):
+        if tokens and all(ids.is_category(t) for t in tokens):
             arxiv.extend(tokens)
         elif tokens:
             _classify_codes(" ".join(tokens), acm, msc)

@@ -55,15 +55,12 @@ def validate(query: str) -> str:
     return text
 
 
-_CATEGORY = re.compile(r"[a-z]+(?:-[a-z]+)*(?:\.[A-Za-z]+(?:-[a-z]+)*)?")
-
-
 def make_filters(
     *, category: str | None = None, since: str | None = None, until: str | None = None,
     daily_only: bool = False, has_code: bool = False,
 ) -> Filters:  # fmt: skip
     """Filters from user input (strings as typed); raises InvalidQuery with the reason."""
-    if category and not _CATEGORY.fullmatch(category.strip()):
+    if category and not ids.is_category(category.strip()):
         raise InvalidQuery(f"{category[:40]!r} is not an arXiv category (e.g. cs.CL)")
     start, end = _date(since, "from"), _date(until, "to")
     if start and end and end < start:

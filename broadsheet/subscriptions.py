@@ -11,8 +11,10 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
+from broadsheet import ids
 from broadsheet.accounts import AccountError, check_email
 from broadsheet.config import Settings
+from broadsheet.digest import Links
 from broadsheet.emails import notice
 from broadsheet.mailer import Mailer, PermanentFailure, TemporaryFailure
 from broadsheet.models import Preferences, Subscriber
@@ -22,7 +24,6 @@ from broadsheet.tokens import TokenError, read, secret_key, sign, verify
 CONFIRM_TTL = timedelta(days=3)
 MANAGE_TTL = timedelta(days=90)
 MAX_TOPICS, MAX_TOPIC, MAX_CATEGORIES = 5, 100, 20
-_CATEGORY = re.compile(r"[a-z]+(?:-[a-z]+)*(?:\.[A-Za-z]+(?:-[a-z]+)*)?")
 
 
 class SubscriptionError(ValueError):
@@ -50,7 +51,7 @@ def preferences(
 
 def _categories(text: str) -> tuple[str, ...]:
     found = tuple(dict.fromkeys(c for c in re.split(r"[\s,]+", text.strip()) if c))
-    bad = [c for c in found if not _CATEGORY.fullmatch(c)]
+    bad = [c for c in found if not ids.is_category(c)]
     if bad or len(found) > MAX_CATEGORIES:
         raise SubscriptionError(400, f"not arXiv categories: {', '.join(bad)[:100]} (e.g. cs.CL, math.AG)")
     return found
@@ -85,6 +86,11 @@ class Subscriptions:
 
     def manage_url(self, subscriber: Subscriber) -> str:
         return self.url("/subscribe/manage", "manage", subscriber, MANAGE_TTL)
+
+    def links(self, subscriber: Subscriber) -> Links:
+        """The signed links a digest carries: preferences, and one-click unsubscribe (never expires)."""
+        unsubscribe = self.url("/unsubscribe", "unsubscribe", subscriber, None)
+        return Links(self.settings.site_url.rstrip("/"), self.manage_url(subscriber), unsubscribe)
 
     def _mail(self, to: str, subject: str, template: str, link: str) -> None:
         cfg = self.settings

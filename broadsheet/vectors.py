@@ -66,9 +66,9 @@ class VectorIndex:
             self._save()
         return changed
 
-    def search(self, query: Vector, *, limit: int, among: npt.NDArray[np.int64] | None = None) -> list[Neighbour]:
-        """The `limit` most similar papers (optionally only rows `among`), best first."""
-        matrix, ids = (self.matrix, self.ids) if among is None else (self.matrix[among], self.ids[among])
+    def search(self, query: Vector, *, limit: int) -> list[Neighbour]:
+        """The `limit` most similar papers, best first."""
+        matrix, ids = self.matrix, self.ids
         if not len(ids) or limit <= 0:
             return []
         scores = np.dot(matrix, query.astype(np.float32, copy=False), out=self._buffer(len(ids)))
@@ -87,9 +87,6 @@ class VectorIndex:
     def vector(self, paper_id: int) -> Vector | None:
         row = self.position.get(paper_id)
         return None if row is None else self.matrix[row]
-
-    def rows(self, paper_ids: set[int]) -> npt.NDArray[np.int64]:
-        return np.array(sorted(self.position[i] for i in paper_ids if i in self.position), dtype=np.int64)
 
     def _apply(self, pages: list[Page]) -> int:
         """Replace re-embedded papers' rows in place; append new papers' rows into one new matrix.

@@ -17,7 +17,6 @@ RSS 2.0 items carry the same data as `<description>`, `<guid>`, `<category>` and
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -35,7 +34,6 @@ from broadsheet.models import Paper
 DEFAULT_URL = "https://rss.arxiv.org/atom"
 Kind = Literal["new", "cross", "replace", "replace-cross"]
 KINDS: tuple[Kind, ...] = ("new", "cross", "replace", "replace-cross")
-_CATEGORY = re.compile(r"[a-z]+(?:-[a-z]+)*(?:\.[A-Za-z]+(?:-[a-z]+)*)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +47,7 @@ def feed_url(base: str, categories: Sequence[str]) -> str:
     """`https://rss.arxiv.org/atom/cs.LG+cs.CL`; raises ValueError for an empty or bad category list."""
     if not categories:
         raise ValueError("no arXiv categories given (e.g. cs.LG,cs.CL)")
-    bad = [c for c in categories if not _CATEGORY.fullmatch(c)]
+    bad = [c for c in categories if not ids.is_category(c)]
     if bad:
         raise ValueError(f"not arXiv categories: {', '.join(bad)} (expected e.g. cs.LG)")
     return f"{base.rstrip('/')}/{'+'.join(categories)}"

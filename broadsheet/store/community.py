@@ -55,8 +55,10 @@ class Community:
                 conn.execute(delete(votes).where(votes.c.user_id == user_id, votes.c.paper_id == paper_id))
             return int(conn.execute(select(upvotes).where(papers.c.id == paper_id)).scalar_one())
 
-    def voted(self, user_id: int, paper_ids: list[int]) -> set[int]:
-        query = select(votes.c.paper_id).where(votes.c.user_id == user_id, votes.c.paper_id.in_(paper_ids))
+    def voted(self, user_id: int, arxiv_ids: list[str]) -> set[str]:
+        """Which of these papers the user has upvoted (by arXiv id), in one query."""
+        query = select(papers.c.arxiv_id).join(votes, votes.c.paper_id == papers.c.id)
+        query = query.where(votes.c.user_id == user_id, papers.c.arxiv_id.in_(arxiv_ids))
         with self.db.read() as conn:
             return set(conn.execute(query).scalars())
 

@@ -78,13 +78,6 @@ class Embeddings:
         with self.db.read() as conn:
             return int(conn.execute(query).scalar() or 0)
 
-    def by_arxiv_id(self, model: str, arxiv_id: str) -> Vector | None:
-        query = select(embeddings.c.vector).join(papers, papers.c.id == embeddings.c.paper_id)
-        query = query.where(embeddings.c.model == model, papers.c.arxiv_id == arxiv_id)
-        with self.db.read() as conn:
-            blob = conn.execute(query).scalar()
-        return None if blob is None else np.frombuffer(blob, dtype="<f4")
-
     def import_vectors(self, model: str, rows: Sequence[tuple[str, Vector]]) -> int:
         """Store precomputed vectors by arXiv id for papers that lack one (the demo corpus ships them)."""
         wanted = dict(rows)

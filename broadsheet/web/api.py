@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from broadsheet import rank, search
+from broadsheet import community, rank, search
 from broadsheet.models import PaperView, Submitter
 from broadsheet.periods import Period
 from broadsheet.store import Cursor, Store
@@ -132,7 +132,7 @@ def unknown(rest: str) -> JSONResponse:
 
 def verified_authors(db: Store, view: PaperView) -> dict[str, Submitter]:
     row_id = db.papers.id_of(view.paper.arxiv_id) or 0
-    return {c.author: c.claimant for c in db.claims.of_paper(row_id) if c.status == "approved"}
+    return community.verified(db.claims.of_paper(row_id))
 
 
 def _encode(cursor: Cursor) -> str:

@@ -183,9 +183,8 @@ class NewComment(BaseModel):
 
 @api.get("/papers/{paper_id:path}/comments", summary="A paper's discussion")
 def comments_api(request: Request, paper_id: str) -> list[shapes.Json]:
-    view = community.paper_of(store(request), paper_id)
-    row_id = store(request).papers.id_of(view.paper.arxiv_id)
-    return [shapes.comment(c) for c in store(request).community.thread(row_id or 0) if not c.hidden]
+    row_id = community.row_of(store(request), paper_id)
+    return [shapes.comment(c) for c in store(request).community.thread(row_id) if not c.hidden]
 
 
 @api.post("/papers/{paper_id:path}/comments", status_code=201, summary="Comment on a paper (Markdown)")

@@ -25,12 +25,10 @@ Page = Annotated[int, Query(ge=0, le=10_000)]
 def voted(request: Request, views: Iterable[PaperView]) -> set[str]:
     """arXiv ids among `views` that the viewer has upvoted (for the buttons' state)."""
     user = current_user(request)
-    wanted = {v.paper.arxiv_id: v for v in views}
+    wanted = [v.paper.arxiv_id for v in views]
     if user is None or not wanted:
         return set()
-    db = store(request)
-    ids = {db.papers.id_of(key): key for key in wanted}
-    return {ids[i] for i in db.community.voted(user.id, [i for i in ids if i is not None])}
+    return store(request).community.voted(user.id, wanted)
 
 
 def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
@@ -156,7 +154,7 @@ def paper_page(request: Request, paper_id: str) -> Response:
     can_link = bool(user and community.may_set_links(db, user, row_id))
     context = {"view": view, "paper": view.paper, "similar": similar, "voted": voted(request, [view])}
     claims = db.claims.of_paper(row_id)
-    verified = {c.author: c.claimant for c in claims if c.status == "approved"}
+    verified = community.verified(claims)
     mine = next((c for c in claims if user and c.user_id == user.id), None)
     context |= {"thread": db.community.thread(row_id), "can_link": can_link, "verified": verified, "my_claim": mine}
     return render(request, "paper.html", context)
