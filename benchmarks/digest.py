@@ -19,16 +19,19 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import UTC, date, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
 from pathlib import Path
 
 from broadsheet import demo
 from broadsheet.config import Settings
 from broadsheet.delivery import Digests
-from broadsheet.digest import period_for
+from broadsheet.digest import DigestPeriod, _item, compose, period_for
+from broadsheet.emails import render_html, render_text
 from broadsheet.embed import minilm_name
 from broadsheet.mailer import Mailer
-from broadsheet.models import Preferences
+from broadsheet.models import PaperView, Preferences, Subscriber
 from broadsheet.store import Store
 from broadsheet.web import make_engine
 
@@ -78,6 +81,43 @@ def preferences(rng: random.Random, topics: list[str]) -> Preferences:
     )
 
 
+def message_cost(digests: Digests, store: Store, period: DigestPeriod, n: int = 300) -> None:
+    """Per digest: building and flattening the message, ours (classic MIME classes) vs `EmailMessage`."""
+    subscribers = store.subscribers.active(period.frequency)[:n]
+    built = [(s, digests.selector.papers(s, period)) for s in subscribers]
+    built = [(s, papers) for s, papers in built if papers]
+    site = digests.settings.site_name
+
+    def ours(subscriber: Subscriber, papers: list[PaperView]) -> bytes:
+        links = digests.subscriptions.links(subscriber)
+        return bytes(compose(subscriber, papers, period, links, mail_from="Broadsheet <digest@example.org>",
+                             site_name=site, msg_id="<bench@example.org>"))  # fmt: skip
+
+    def reference(subscriber: Subscriber, papers: list[PaperView]) -> bytes:
+        links = digests.subscriptions.links(subscriber)
+        items = [_item(v, links.site) for v in papers]
+        message = EmailMessage()
+        for name, value in [("Subject", f"{site}: {len(items)} papers for {period.period.title}"),
+                            ("From", "Broadsheet <digest@example.org>"), ("To", subscriber.email),
+                            ("Date", format_datetime(datetime.now(UTC))), ("Message-ID", "<bench@example.org>"),
+                            ("List-Id", "Broadsheet digest <digest.example.org>"),
+                            ("List-Unsubscribe", f"<{links.unsubscribe}>"),
+                            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+                            ("Auto-Submitted", "auto-generated")]:  # fmt: skip
+            message[name] = value
+        message.set_content(render_text("digest", items, links))
+        message.add_alternative(render_html("digest", items, links), subtype="html")
+        return bytes(message)
+
+    for name, build in (("classic MIME classes (ours)", ours), ("EmailMessage (reference)", reference)):
+        started = time.perf_counter()
+        for subscriber, papers in built:
+            build(subscriber, papers)
+        print(
+            f"message build + flatten, {name}: {(time.perf_counter() - started) / len(built) * 1000:.2f} ms per digest"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--subscribers", type=int, default=10_000)
@@ -108,6 +148,7 @@ def main() -> None:
             report = digests.send(period, mailer)
         took = time.perf_counter() - started
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        message_cost(digests, store, period)
     received, sink_cpu = sink.communicate("")[0].split()
     rate = args.subscribers / took
     print(f"{args.subscribers:,} subscribers, period {period.key}: {report.counts} in {took:.1f} s ({rate:,.0f}/s)")

@@ -35,34 +35,10 @@ from broadsheet.search import Engine
 from broadsheet.store import Store
 
 LISTINGS = Path(__file__).resolve().parents[2] / "shared" / "data" / "arxiv-daily-listings" / "papers.jsonl.gz"
-STOP = set(
-    [
-        "a",
-        "an",
-        "the",
-        "of",
-        "for",
-        "and",
-        "in",
-        "on",
-        "to",
-        "with",
-        "via",
-        "by",
-        "from",
-        "is",
-        "are",
-        "we",
-        "our",
-        "using",
-        "based",
-        "towards",
-        "toward",
-        "into",
-        "at",
-        "as",
-    ]
-)
+STOP = {
+    "a", "an", "the", "of", "for", "and", "in", "on", "to", "with", "via", "by", "from", "is", "are", "we",
+    "our", "using", "based", "towards", "toward", "into", "at", "as",
+}  # fmt: skip
 
 
 def queries(papers: list[tuple[str, str]], n: int = 500, seed: int = 7) -> list[str]:

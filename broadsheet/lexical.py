@@ -1,6 +1,6 @@
 """BM25 keyword search over titles, abstracts and authors with tantivy (Lucene-style, in Rust).
 
-Chosen by measurement over SQLite FTS5 (benchmarks/speed.py): at 75K papers tantivy answers
+Chosen by measurement over SQLite FTS5 (benchmarks/engines.py): at 75K papers tantivy answers
 the OR-queries hybrid search needs in p95 < 1 ms, FTS5 in p95 43 ms.
 
 The index is derived data in the index directory. `refresh()` brings it up to date with the
