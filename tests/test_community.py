@@ -176,6 +176,8 @@ def test_profiles_trending_and_moderation(site: Site) -> None:
     assert profile["user"]["name"] == "judy" and [p["id"] for p in profile["upvoted"]] == ["2608.18580"]
     judy.post("/settings/profile", data={"display_name": "Judy J.", "votes_public": ""})
     assert site.guest().get("/u/judy.json").json()["upvoted"] is None  # upvotes private now
+    judy.post("/settings/profile", data={"display_name": "Judy J.", "votes_public": "true"})
+    assert [p["id"] for p in site.guest().get("/u/judy.json").json()["upvoted"]] == ["2608.18580"]  # public again
     assert judy.get("/u/judy").status_code == 200 and site.guest().get("/u/nobody").status_code == 404
     trending = judy.get("/papers/trending.json").json()
     scores = [i["trendingScore"] for i in trending]

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import httpx
 from community_site import Site
-from fastapi import FastAPI
+from fastapi import FastAPI, params
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
@@ -108,10 +108,11 @@ def body_fields(route: APIRoute) -> list[tuple[str, str]]:
     fields = []
     for param in route.dependant.body_params:
         annotation = param.field_info.annotation
+        kind = "data" if isinstance(param.field_info, params.Form) else "json"
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            fields += [("json", name) for name in annotation.model_fields]
+            fields += [(kind, name) for name in annotation.model_fields]  # a JSON body, or a form model
         else:
-            fields.append(("data", param.alias))
+            fields.append((kind, param.alias))
     return fields
 
 

@@ -90,10 +90,14 @@ def _digest_url(request: Request, user: User) -> str:
     )
 
 
+def _settings(request: Request, user: User, *, error: str | None = None, notice: str | None = None) -> Response:
+    context = {"user": user, "error": error, "notice": notice, "digest_url": _digest_url(request, user)}
+    return render(request, "settings.html", context, status=400 if error else 200)
+
+
 @router.get("/settings")
 def settings_page(request: Request, user: UserDep) -> Response:
-    context = {"user": user, "error": None, "notice": None, "digest_url": _digest_url(request, user)}
-    return render(request, "settings.html", context)
+    return _settings(request, user)
 
 
 @router.post("/settings/password")
@@ -101,19 +105,17 @@ def change_password(request: Request, user: UserDep, current: Secret, new: Secre
     try:
         accounts.change_password(store(request), user, current, new, keep_session=request.cookies.get(SESSION_COOKIE))
     except accounts.AccountError as exc:
-        context = {"user": user, "error": str(exc), "notice": None, "digest_url": _digest_url(request, user)}
-        return render(request, "settings.html", context, status=400)
-    context = {"user": user, "error": None, "notice": "Password changed.", "digest_url": _digest_url(request, user)}
-    return render(request, "settings.html", context)
+        return _settings(request, user, error=str(exc))
+    return _settings(request, user, notice="Password changed.")
 
 
 @router.post("/settings/profile")
-def update_profile(request: Request, user: UserDep, display_name: Text = "", votes_public: bool = False) -> Response:
+def update_profile(
+    request: Request, user: UserDep, display_name: Text = "", votes_public: Annotated[bool, Form()] = False
+) -> Response:
     name = " ".join(display_name.split())[:80] or None
     store(request).users.update_profile(user.id, display_name=name, votes_public=votes_public)
-    fresh = store(request).users.by_id(user.id) or user
-    context = {"user": fresh, "error": None, "notice": "Profile saved.", "digest_url": _digest_url(request, fresh)}
-    return render(request, "settings.html", context)
+    return _settings(request, store(request).users.by_id(user.id) or user, notice="Profile saved.")
 
 
 @router.get("/u/{username}")

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
 from broadsheet.models import Preferences
 from broadsheet.subscriptions import SubscriptionError, Subscriptions, preferences
@@ -21,20 +22,38 @@ from broadsheet.web.security import csrf_protect, current_user
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 tokened = APIRouter(include_in_schema=False)  # authorised by the signed token in the URL, not by cookies
 Token = Annotated[str, Query(max_length=400)]
-Field = Annotated[str, Form(max_length=2000)]
 
 
 def service(request: Request) -> Subscriptions:
     return Subscriptions(store(request), settings(request))
 
 
-def _prefs(frequency: str, max_papers: str, trending: str, categories: str, exclude: str, topics: str) -> Preferences:
-    try:
-        count = int(max_papers)
-    except ValueError:
-        raise SubscriptionError(400, "the number of papers must be a number") from None
-    return preferences(frequency=frequency, max_papers=count, trending=trending == "true",
-                       categories=categories, exclude=exclude, topics=topics)  # fmt: skip
+class PrefsForm(BaseModel):
+    """The preference fields of the subscribe and manage forms, as typed."""
+
+    frequency: str = Field("daily", max_length=2000)
+    max_papers: str = Field("10", max_length=2000)
+    trending: str = Field("", max_length=2000)
+    categories: str = Field("", max_length=2000)
+    exclude: str = Field("", max_length=2000)
+    topics: str = Field("", max_length=2000)
+
+    def preferences(self) -> Preferences:
+        try:
+            count = int(self.max_papers)
+        except ValueError:
+            raise SubscriptionError(400, "the number of papers must be a number") from None
+        return preferences(frequency=self.frequency, max_papers=count, trending=self.trending == "true",
+                           categories=self.categories, exclude=self.exclude, topics=self.topics)  # fmt: skip
+
+
+class SubscribeForm(PrefsForm):
+    email: str = Field(max_length=2000)
+
+
+class ManageForm(PrefsForm):
+    token: str = Field(max_length=2000)
+    resume: str = Field("", max_length=2000)
 
 
 @router.get("/subscribe")
@@ -54,19 +73,14 @@ def _form(prefs: Preferences) -> dict[str, str]:
 
 
 @router.post("/subscribe")
-def subscribe(
-    request: Request, email: Field, frequency: Field = "daily", max_papers: Field = "10", trending: Field = "",
-    categories: Field = "", exclude: Field = "", topics: Field = "",
-) -> Response:  # fmt: skip
+def subscribe(request: Request, form: Annotated[SubscribeForm, Form()]) -> Response:
     user = current_user(request)
     try:
-        prefs = _prefs(frequency, max_papers, trending, categories, exclude, topics)
-        service(request).request(email, prefs, user_id=user.id if user else None)
+        service(request).request(form.email, form.preferences(), user_id=user.id if user else None)
     except SubscriptionError as exc:
-        form = {"email": email, "frequency": frequency, "max_papers": max_papers, "trending": trending,
-                "categories": categories, "exclude": exclude, "topics": topics}  # fmt: skip
-        return render(request, "subscribe.html", {"form": form, "error": str(exc), "done": False}, status=exc.status)
-    return render(request, "subscribe.html", {"form": {}, "error": None, "done": True, "email": email})
+        context = {"form": form.model_dump(), "error": str(exc), "done": False}
+        return render(request, "subscribe.html", context, status=exc.status)
+    return render(request, "subscribe.html", {"form": {}, "error": None, "done": True, "email": form.email})
 
 
 @router.get("/subscribe/confirm")
@@ -84,20 +98,15 @@ def manage_page(request: Request, token: Token) -> Response:
 
 
 @router.post("/subscribe/manage")
-def manage(
-    request: Request, token: Field, frequency: Field = "daily", max_papers: Field = "10", trending: Field = "",
-    categories: Field = "", exclude: Field = "", topics: Field = "", resume: Field = "",
-) -> Response:  # fmt: skip
-    subscriber = service(request).holder(token, "manage")
+def manage(request: Request, form: Annotated[ManageForm, Form()]) -> Response:
+    subscriber = service(request).holder(form.token, "manage")
+    context = {"subscriber": subscriber, "token": form.token}
     try:
-        prefs = _prefs(frequency, max_papers, trending, categories, exclude, topics)
-        subscriber = service(request).update(token, prefs, resume=resume == "true")
+        subscriber = service(request).update(form.token, form.preferences(), resume=form.resume == "true")
     except SubscriptionError as exc:
-        form = {"frequency": frequency, "max_papers": max_papers, "trending": trending, "categories": categories,
-                "exclude": exclude, "topics": topics}  # fmt: skip
-        context = {"subscriber": subscriber, "token": token, "form": form, "error": str(exc), "notice": None}
+        context |= {"form": form.model_dump(), "error": str(exc), "notice": None}
         return render(request, "manage.html", context, status=exc.status)
-    context = {"subscriber": subscriber, "token": token, "form": _form(subscriber.preferences)}
+    context |= {"subscriber": subscriber, "form": _form(subscriber.preferences)}
     return render(request, "manage.html", context | {"error": None, "notice": "Your preferences are saved."})
 
 
