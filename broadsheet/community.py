@@ -1,17 +1,19 @@
 """Community rules: submitting papers to the daily feed, upvotes, comments, links, moderation.
 
-Every function takes the acting user and raises CommunityError (with an HTTP-like status and a
-message for people) when the rules say no; the web and API layers only translate it.
+Every function takes the acting user and raises a named error (`broadsheet.errors`: Invalid,
+NotFound, Conflict, Forbidden, TooMany) with a message for people when the rules say no; the web
+and API layers map the kind to a status in one place.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from broadsheet import ids
+from broadsheet.errors import Conflict, Forbidden, Invalid, NotFound, TooMany
 from broadsheet.models import Claim, Comment, PaperView, Submitter, User
 from broadsheet.store import Store
 from broadsheet.store.community import AlreadyListed, CapReached, ClaimConflict
@@ -21,12 +23,6 @@ MAX_SUBMIT_NOTE = 1_000
 MAX_URL = 500
 
 
-class CommunityError(ValueError):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
 @dataclass(frozen=True)
 class Rules:
     zone: ZoneInfo
@@ -34,21 +30,18 @@ class Rules:
     max_age_days: int = 14  # since the paper's first arXiv version
 
 
-Fetch = Callable[[str], None]  # fetch a paper that is not indexed yet into the store (the arXiv module)
-
-
 def canonical(arxiv_id: str) -> str:
     try:
         return ids.parse(arxiv_id).id
     except ids.InvalidArxivId as exc:
-        raise CommunityError(400, str(exc)) from None
+        raise Invalid(str(exc)) from None
 
 
 def paper_of(store: Store, arxiv_id: str) -> PaperView:
     key = canonical(arxiv_id)
     view = store.papers.get(key)
     if view is None:
-        raise CommunityError(404, f"paper {key} is not indexed yet")
+        raise NotFound(f"paper {key} is not indexed yet")
     return view
 
 
@@ -57,41 +50,48 @@ def row_of(store: Store, arxiv_id: str) -> int:
     key = canonical(arxiv_id)
     row_id = store.papers.id_of(key)
     if row_id is None:
-        raise CommunityError(404, f"paper {key} is not indexed yet")
+        raise NotFound(f"paper {key} is not indexed yet")
     return row_id
 
 
-def submit(
-    store: Store, user: User, arxiv_id: str, rules: Rules, *, comment: str | None = None,
-    github_repo: str | None = None, project_page: str | None = None, fetch: Fetch | None = None,
-) -> PaperView:  # fmt: skip
-    """Put a paper on today's Daily Papers (fetching it from arXiv first if it is not indexed)."""
-    code, project = check_url(github_repo, "githubRepo"), check_url(project_page, "projectPage")
+@dataclass(frozen=True)
+class Submission:
+    """What a user asks for when submitting: checked before anything is stored or fetched."""
+
+    arxiv_id: str
+    comment: str | None = None
+    code_url: str | None = None
+    project_url: str | None = None
+
+
+def submission(
+    arxiv_id: str, *, comment: str | None = None, github_repo: str | None = None, project_page: str | None = None
+) -> Submission:
     note = (comment or "").strip() or None
     if note and len(note) > MAX_SUBMIT_NOTE:
-        raise CommunityError(400, f"the comment is too long (at most {MAX_SUBMIT_NOTE} characters)")
-    key = canonical(arxiv_id)
-    if store.papers.get(key) is None:
-        if fetch is None:
-            raise CommunityError(404, f"paper {key} is not indexed yet")
-        fetch(key)
-    view = store.papers.get(key)
-    if view is None:
-        raise CommunityError(404, f"paper {key} is not on arXiv")
+        raise Invalid(f"the comment is too long (at most {MAX_SUBMIT_NOTE} characters)")
+    code, project = check_url(github_repo, "githubRepo"), check_url(project_page, "projectPage")
+    return Submission(canonical(arxiv_id), note, code, project)
+
+
+def submit(store: Store, user: User, wanted: Submission, rules: Rules) -> PaperView:
+    """Put an indexed paper on today's Daily Papers (an unknown one is fetched first, by the worker)."""
+    view = paper_of(store, wanted.arxiv_id)
     now = datetime.now(UTC)
     if view.day is not None:
-        raise CommunityError(409, "this paper is already in the daily feed")
+        raise Conflict("this paper is already in the daily feed")
     if (now - view.paper.published).days > rules.max_age_days:
-        raise CommunityError(422, f"only papers from the last {rules.max_age_days} days can be submitted")
-    row_id = row_of(store, key)
+        raise Invalid(f"only papers from the last {rules.max_age_days} days can be submitted")
+    row_id = row_of(store, wanted.arxiv_id)
+    day = now.astimezone(rules.zone).date()
     try:
-        store.community.submit(row_id, user.id, now.astimezone(rules.zone).date(), note, daily_cap=rules.daily_cap)
+        store.community.submit(row_id, user.id, day, wanted.comment, daily_cap=rules.daily_cap)
     except AlreadyListed as exc:
-        raise CommunityError(409, str(exc)) from None
+        raise Conflict(str(exc)) from None
     except CapReached as exc:
-        raise CommunityError(429, str(exc)) from None
-    store.community.set_links(row_id, code_url=code, project_url=project)
-    return paper_of(store, key)
+        raise TooMany(str(exc)) from None
+    store.community.set_links(row_id, code_url=wanted.code_url, project_url=wanted.project_url)
+    return paper_of(store, wanted.arxiv_id)
 
 
 def check_url(url: str | None, field: str) -> str | None:
@@ -103,7 +103,7 @@ def check_url(url: str | None, field: str) -> str | None:
         or not value.lower().startswith(("https://", "http://"))
         or any(c in value for c in ' "<>\n')
     ):
-        raise CommunityError(400, f"{field} must be an http(s) URL of at most {MAX_URL} characters")
+        raise Invalid(f"{field} must be an http(s) URL of at most {MAX_URL} characters")
     return value
 
 
@@ -117,7 +117,7 @@ def add_comment(store: Store, user: User, arxiv_id: str, body: str, parent_id: i
     if parent_id is not None:
         parent = store.community.comment(parent_id)
         if parent is None or parent.paper_id != row_id:
-            raise CommunityError(400, "the comment you reply to is not on this paper")
+            raise Invalid("the comment you reply to is not on this paper")
         parent_id = parent.parent_id or parent.id  # replies stay one level deep
     return store.community.add_comment(row_id, user.id, text, parent_id)
 
@@ -125,18 +125,18 @@ def add_comment(store: Store, user: User, arxiv_id: str, body: str, parent_id: i
 def _body(body: str) -> str:
     text = body.strip()
     if not text:
-        raise CommunityError(400, "the comment is empty")
+        raise Invalid("the comment is empty")
     if len(text) > MAX_COMMENT:
-        raise CommunityError(400, f"the comment is too long (at most {MAX_COMMENT:,} characters)")
+        raise Invalid(f"the comment is too long (at most {MAX_COMMENT:,} characters)")
     return text
 
 
 def _own_comment(store: Store, user: User, comment_id: int, *, admin_ok: bool) -> Comment:
     found = store.community.comment(comment_id)
     if found is None or found.deleted:
-        raise CommunityError(404, "no such comment")
+        raise NotFound("no such comment")
     if found.author_id != user.id and not (admin_ok and user.is_admin):
-        raise CommunityError(403, "you can only change your own comments")
+        raise Forbidden("you can only change your own comments")
     return found
 
 
@@ -153,7 +153,7 @@ def delete_comment(store: Store, user: User, comment_id: int) -> None:
 def hide_comment(store: Store, user: User, comment_id: int, hidden: bool) -> None:
     _admin(user)
     if store.community.comment(comment_id) is None:
-        raise CommunityError(404, "no such comment")
+        raise NotFound("no such comment")
     store.community.hide_comment(comment_id, hidden)
 
 
@@ -163,7 +163,7 @@ def set_links(
     """The submitter of the paper's daily entry, a verified author, or an admin may set its links."""
     row_id = row_of(store, arxiv_id)
     if not may_set_links(store, user, row_id):
-        raise CommunityError(403, "only the paper's submitter, a verified author or an admin can set its links")
+        raise Forbidden("only the paper's submitter, a verified author or an admin can set its links")
     code, project = check_url(github_repo, "githubRepo"), check_url(project_page, "projectPage")
     store.community.set_links(row_id, code_url=code, project_url=project)
     return paper_of(store, arxiv_id)
@@ -173,11 +173,11 @@ def claim(store: Store, user: User, arxiv_id: str, author: str) -> None:
     """Say "I am this author of this paper"; an admin verifies it before it counts."""
     view = paper_of(store, arxiv_id)
     if author not in view.paper.authors:
-        raise CommunityError(400, f"{author[:80]!r} is not an author of this paper")
+        raise Invalid(f"{author[:80]!r} is not an author of this paper")
     try:
         store.claims.add(row_of(store, view.paper.arxiv_id), user.id, author)
     except ClaimConflict as exc:
-        raise CommunityError(409, str(exc)) from None
+        raise Conflict(str(exc)) from None
 
 
 def verified(claims: Iterable[Claim]) -> dict[str, Submitter]:
@@ -188,7 +188,7 @@ def verified(claims: Iterable[Claim]) -> dict[str, Submitter]:
 def decide_claim(store: Store, user: User, claim_id: int, approve: bool) -> None:
     _admin(user)
     if not store.claims.decide(claim_id, approve):
-        raise CommunityError(404, "no pending claim with that id")
+        raise NotFound("no pending claim with that id")
 
 
 def may_set_links(store: Store, user: User, row_id: int) -> bool:
@@ -197,12 +197,23 @@ def may_set_links(store: Store, user: User, row_id: int) -> bool:
     )
 
 
+def set_banned(store: Store, admin: User, username: str, banned: bool) -> None:
+    """An admin suspends (or reinstates) an account; never their own."""
+    _admin(admin)
+    if username == admin.username:
+        raise Invalid("you cannot suspend your own account")
+    target = store.users.get(username)
+    if target is None:
+        raise NotFound(f"no user {username[:40]!r}")
+    store.users.set_banned(target.id, banned)
+
+
 def hide_entry(store: Store, user: User, arxiv_id: str, hidden: bool) -> None:
     _admin(user)
     if not store.community.hide_entry(row_of(store, arxiv_id), hidden):
-        raise CommunityError(404, "this paper is not in the daily feed")
+        raise NotFound("this paper is not in the daily feed")
 
 
 def _admin(user: User) -> None:
     if not user.is_admin:
-        raise CommunityError(403, "only an admin can do this")
+        raise Forbidden("only an admin can do this")

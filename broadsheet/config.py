@@ -38,7 +38,15 @@ class Settings(BaseSettings):
     site_name: str = Field("Broadsheet", description="Name shown in the page header and titles.")
     page_size: int = Field(50, ge=1, le=500, description="Papers per page on list and search pages.")
     embed_max_tokens: int = Field(
-        256, ge=16, le=512, description="Word pieces of title + abstract the embedding model reads (more: slower)."
+        256,
+        ge=16,
+        le=512,
+        description="Word pieces of title + abstract the embedding model reads; the rest is cut off (more: slower,"
+        " 128 is about twice as fast). Part of the vectors' model name: changing it means `broadsheet embed` again.",
+    )
+    embed_device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto",
+        description="Where embeddings are computed: auto uses a GPU when onnxruntime-gpu finds one, else the CPU.",
     )
     embed_on_ingest: int = Field(
         500, ge=0, description="Embed new papers right after sync/import/fetch when at most this many are pending."
@@ -50,14 +58,18 @@ class Settings(BaseSettings):
         le=36500,
         description="Only papers first published on arXiv this many days ago or less can be submitted.",
     )
-    site_url: str = Field(
-        "http://127.0.0.1:8000", description="The site's public address, for links in emails and feeds."
+    site_url: str | None = Field(
+        None,
+        description="The site's public address, for links in emails and feeds. Default: http://HOST:PORT.",
     )
     secret_key: str | None = Field(
         None,
         description="Signs the links in emails. Default: a random key kept in `secret_key` in the data directory.",
     )
-    smtp_host: str = Field("localhost", description="SMTP server that sends the digests.")
+    smtp_host: str = Field(
+        "",
+        description="SMTP server that sends mail. Empty: mail is written as .eml files to `DATA_DIR/mail/`.",
+    )
     smtp_port: int = Field(25, ge=1, le=65535, description="SMTP port (587 for STARTTLS, 465 for implicit TLS).")
     smtp_security: Literal["none", "starttls", "tls"] = Field("none", description="none, starttls or tls.")
     smtp_username: str | None = Field(None, description="SMTP login (when the server needs one).")
@@ -82,6 +94,17 @@ class Settings(BaseSettings):
     http_retries: int = Field(4, ge=0, le=20, description="Retries after a failed request to an outside service.")
     http_backoff: float = Field(5.0, ge=0, description="Seconds before the first retry; doubles each time.")
     http_timeout: float = Field(60.0, gt=0, description="Seconds before a request to an outside service times out.")
+    worker_threads: int = Field(
+        1,
+        ge=0,
+        le=8,
+        description="Background-job threads inside `broadsheet serve` (0: run `broadsheet worker` separately).",
+    )
+    job_attempts: int = Field(5, ge=1, le=50, description="Tries of a background job before it is marked failed.")
+    job_backoff: float = Field(
+        30.0, ge=0, description="Seconds before a failed background job is tried again; doubles each time."
+    )
+    user_job_cap: int = Field(20, ge=1, description="Background requests (papers to fetch) one user may have waiting.")
     contact_email: str | None = Field(
         None, description="Sent in the User-Agent to arXiv and Hugging Face, so they can reach you."
     )
@@ -108,6 +131,19 @@ class Settings(BaseSettings):
     def index_dir(self) -> Path:
         """Derived search indexes (rebuildable from the database at any time)."""
         return self.data_dir / "index"
+
+    @property
+    def public_url(self) -> str:
+        """The site's address for links in mail and feeds: `site_url`, else where `serve` listens."""
+        if self.site_url:
+            return self.site_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
+
+    @property
+    def mail_dir(self) -> Path:
+        """Where mail goes when no SMTP server is configured."""
+        return self.data_dir / "mail"
 
     @property
     def db_url(self) -> str:

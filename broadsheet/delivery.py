@@ -11,13 +11,12 @@ repeat then carries the same Message-ID (stable per subscriber and period), by w
 systems recognise it as the same message. Temporary SMTP failures are retried with backoff
 and then left queued for the next run; permanent ones (5xx) are recorded, and an address that
 fails permanently `digest_pause_after` times in a row is paused. One subscriber's failure
-never stops the others. Only one run at a time (a lock file in the data directory).
+never stops the others. Only one run at a time in the whole deployment (store.locks).
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -149,17 +148,11 @@ class Digests:
 
     @contextlib.contextmanager
     def _run_lock(self) -> Iterator[None]:
-        path = Path(self.settings.data_dir) / "digest.lock"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise DigestError("another digest run is in progress") from None
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        """One run at a time in the whole deployment; the lock dies with a killed run."""
+        with self.store.locks.exclusive("digest") as held:
+            if not held:
+                raise DigestError("another digest run is in progress")
+            yield
 
 
 def _with_retries(action: Callable[[], None], retries: int, backoff: float) -> None:

@@ -11,6 +11,9 @@ and the daily-listings variant (lists instead of strings, `comment`, `date` = an
 
     {"id": "2503.11731", "title": "...", "abstract": "...", "authors": ["Xianming Zeng", ...],
      "categories": ["cs.CV", "cs.RO"], "comment": null, "date": "2025-03-18"}
+
+Every record ends in `metadata.clean_paper`: characters XML forbids are dropped, and a record
+with a field too long or a version out of range (v1..v10000) is refused with a RecordError.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ def paper_from_record(obj: Any) -> Paper:
     cats = metadata.split_categories(_categories(obj.get("categories")))
     version, submitted, updated = _versions(obj.get("versions"))
     links = metadata.find_links(abstract, comment)
-    return Paper(
+    paper = Paper(
         arxiv_id=arxiv_id.id,
         title=title,
         abstract=abstract,
@@ -59,6 +62,10 @@ def paper_from_record(obj: Any) -> Paper:
         project_url=links.project_url,
         withdrawn=metadata.is_withdrawn(comment, abstract),
     )
+    try:
+        return metadata.clean_paper(paper)
+    except metadata.OutOfBounds as exc:
+        raise RecordError(str(exc)) from None
 
 
 def _text(obj: dict[str, Any], key: str, *, required: bool = False) -> str | None:
@@ -101,18 +108,30 @@ def _versions(value: Any) -> tuple[int | None, Any, Any]:
     if not value:
         return None, None, None
     try:
-        stamped = sorted(
-            (int(str(v["version"]).lstrip("v")), metadata.parse_timestamp(v.get("created"))) for v in value
-        )
-    except (TypeError, KeyError, ValueError):
-        raise RecordError("field 'versions' must be a list of {version: 'vN', created: date}") from None
+        stamped = sorted((_version(v["version"]), metadata.parse_timestamp(v.get("created"))) for v in value)
+    except RecordError:
+        raise
+    except (TypeError, KeyError, ValueError) as exc:
+        raise RecordError(f"field 'versions' must be a list of {{version: 'vN', created: date}} ({exc})") from None
     return stamped[-1][0], stamped[0][1], stamped[-1][1]
+
+
+def _version(value: Any) -> int:
+    text = str(value).removeprefix("v")
+    if not (text.isascii() and text.isdigit()) or isinstance(value, bool):
+        raise RecordError(f"field 'versions': version {str(value)[:20]!r} is not vN")
+    if len(text) > 5 or int(text) not in metadata.VERSIONS:
+        raise RecordError(f"field 'versions': version {text[:20]} is out of range (v1..v{metadata.VERSIONS.stop - 1})")
+    return int(text)
 
 
 def _day(value: Any) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(str(value)[:10])
+        day = date.fromisoformat(str(value)[:10])
     except ValueError:
         raise RecordError(f"field 'date' must be YYYY-MM-DD, not {str(value)[:20]!r}") from None
+    if day.year not in metadata.YEARS:
+        raise RecordError(f"field 'date' {day} is not between {metadata.YEARS.start} and {metadata.YEARS.stop - 1}")
+    return day

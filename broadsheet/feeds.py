@@ -1,5 +1,11 @@
 """RSS 2.0 and Atom 1.0 documents from papers: pure builders, escaped by the XML serializer.
 
+Atom titles and summaries are text constructs (`type="text"`): escaped once, by XML. RSS says
+nothing of the kind and readers render its titles and descriptions as HTML, so those are
+HTML-escaped first (a title `<img src=x>` is sent as `&amp;lt;img src=x&amp;gt;`: text, never an
+element). Characters XML 1.0 forbids (most C0 controls, U+FFFE/U+FFFF, lone surrogates) are
+dropped from every text and attribute, so a stored title or a search query cannot break a feed.
+
 Entry ids (Atom `id`, RSS `guid`) are the papers' arXiv URLs, so they stay the same across
 runs, hosts and reinstalls; dates are RFC 3339 (Atom) and RFC 822 (RSS).
 """
@@ -9,9 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from html import escape
 from xml.etree.ElementTree import Element, SubElement, register_namespace, tostring
 
-from broadsheet.metadata import display_text, display_title
+from broadsheet.metadata import display_text, display_title, xml_safe
 from broadsheet.models import PaperView
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -59,6 +66,11 @@ def _rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _html(text: str) -> str:
+    """Text as HTML (for RSS elements that readers render as HTML)."""
+    return escape(text, quote=False)
+
+
 def _text(parent: Element, tag: str, value: str, **attrs: str) -> Element:
     child = SubElement(parent, tag, attrs)
     child.text = value
@@ -92,16 +104,16 @@ def atom(feed: Feed) -> bytes:
 def rss(feed: Feed) -> bytes:
     root = Element("rss", {"version": "2.0"})
     channel = SubElement(root, "channel")
-    _text(channel, "title", feed.title)
+    _text(channel, "title", _html(feed.title))
     _text(channel, "link", feed.link)
-    _text(channel, "description", feed.description)
+    _text(channel, "description", _html(feed.description))
     _text(channel, "lastBuildDate", format_datetime(feed.updated))
     SubElement(channel, f"{{{ATOM}}}link", {"rel": "self", "href": feed.self_url, "type": "application/rss+xml"})
     for e in feed.entries:
         item = SubElement(channel, "item")
-        _text(item, "title", e.title)
+        _text(item, "title", _html(e.title))
         _text(item, "link", e.link)
-        _text(item, "description", e.summary)
+        _text(item, "description", _html(e.summary))
         _text(item, "guid", e.id, isPermaLink="true")
         _text(item, "pubDate", format_datetime(e.published))
         for category in e.categories:
@@ -112,5 +124,8 @@ def rss(feed: Feed) -> bytes:
 
 
 def _document(root: Element) -> bytes:
+    for element in root.iter():
+        element.text = xml_safe(element.text) if element.text else element.text
+        element.attrib.update((name, xml_safe(value)) for name, value in element.attrib.items())
     body: bytes = tostring(root, encoding="utf-8", xml_declaration=False)
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + body

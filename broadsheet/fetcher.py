@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
@@ -39,12 +40,28 @@ class Politeness:
     timeout: float = 60.0
 
 
+@dataclass(frozen=True)
+class Pace:
+    """Spacing for the whole deployment: each request reserves a slot (store.pacer.reserve) and waits for it."""
+
+    reserve: Callable[[str, float], datetime]
+    name: str
+    interval: float
+    sleep: Callable[[float], None] = time.sleep
+
+    def __call__(self) -> None:
+        wait = (self.reserve(self.name, self.interval) - datetime.now(UTC)).total_seconds()
+        if wait > 0:
+            self.sleep(wait)
+
+
 @dataclass
 class Fetcher:
     politeness: Politeness = field(default_factory=Politeness)
     transport: httpx.BaseTransport | None = None
     user_agent: str = USER_AGENT
     sleep: Callable[[float], None] = time.sleep
+    pace: Pace | None = None  # deployment-wide spacing; without it, spacing is per Fetcher
 
     def __post_init__(self) -> None:
         self._http = httpx.Client(
@@ -85,7 +102,9 @@ class Fetcher:
     def _request(self, url: str, params: dict[str, str] | None) -> httpx.Response:
         with self._lock:
             gap = self._last_start + self.politeness.min_interval - time.monotonic()
-            if gap > 0:
+            if self.pace is not None:
+                self.pace()
+            elif gap > 0:
                 self.sleep(gap)
             self._last_start = time.monotonic()
             return self._http.get(url, params=params)

@@ -8,7 +8,8 @@ A response is a JSON array of items; each item wraps a `paper`:
       "publishedAt": "2026-08-19T20:00:00.000Z", "title": "...", "numComments": 2, ...}]
 
 Archived responses also come as arrays of Python-repr strings of such items, or wrapped as
-`{"status": "success", "data": [...]}`; all three are accepted.
+`{"status": "success", "data": [...]}`; all three are accepted. Papers go through
+`metadata.clean_paper` (XML-safe text, bounded sizes) and upvotes must be 0..10,000,000.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from broadsheet.dump import RecordError
 from broadsheet.fetcher import Fetcher, Retry
 from broadsheet.models import DailyRecord, Paper
 from broadsheet.periods import local_day
+
+MAX_UPVOTES = 10_000_000  # the most-upvoted paper ever had a few thousand
 
 
 def items(response: Any) -> list[Any]:
@@ -51,8 +54,8 @@ def record_from_item(item: Any, *, day: date | None, zone: ZoneInfo) -> DailyRec
     if day is None and added_at is None:
         raise RecordError("item has no date: give the day (file name YYYY-MM-DD.json or --date)")
     upvotes = paper_obj.get("upvotes") or 0
-    if not isinstance(upvotes, int) or upvotes < 0:
-        raise RecordError("paper.upvotes must be a non-negative integer")
+    if not isinstance(upvotes, int) or isinstance(upvotes, bool) or not 0 <= upvotes <= MAX_UPVOTES:
+        raise RecordError(f"paper.upvotes must be an integer from 0 to {MAX_UPVOTES:,}, not {str(upvotes)[:20]}")
     return DailyRecord(
         paper=paper,
         day=day or local_day(added_at, zone),  # type: ignore[arg-type]
@@ -126,17 +129,28 @@ def _paper(p: dict[str, Any], item: dict[str, Any]) -> Paper:
         published = metadata.parse_timestamp(p.get("publishedAt"))
     except ValueError as exc:
         raise RecordError(f"paper.publishedAt: {exc}") from None
-    return Paper(
+    paper = Paper(
         arxiv_id=arxiv_id.id,
         title=title,
         abstract=summary,
-        authors=tuple(a["name"] for a in authors if isinstance(a, dict) and a.get("name")),
+        authors=tuple(_name(a) for a in authors if isinstance(a, dict) and a.get("name")),
         version=arxiv_id.version,
         submitted_at=published,
         code_url=_url(p.get("githubRepo")),
         project_url=_url(p.get("projectPage")),
         withdrawn=bool(p.get("withdrawnAt")),
     )
+    try:
+        return metadata.clean_paper(paper)
+    except metadata.OutOfBounds as exc:
+        raise RecordError(f"paper: {exc}") from None
+
+
+def _name(author: dict[str, Any]) -> str:
+    name = author["name"]
+    if not isinstance(name, str):
+        raise RecordError("paper.authors[].name must be a string")
+    return name
 
 
 def _url(value: Any) -> str | None:

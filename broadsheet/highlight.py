@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
+import tantivy
+
 _WORD = re.compile(r"\w+", re.UNICODE)
+_STEMMER = (  # the keyword index's `en_stem`
+    tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+    .filter(tantivy.Filter.lowercase())
+    .filter(tantivy.Filter.stemmer("english"))
+    .build()
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,18 +26,22 @@ class Segment:
     text: str
 
 
-def _stem(word: str) -> str:
-    """A light prefix stem, so `representations` also marks `representation`."""
-    return word if len(word) <= 4 else word[: max(4, len(word) - 3)]
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A word as the keyword index stores it (Snowball English), so a mark means "this word matched"."""
+    tokens = _STEMMER.analyze(word)
+    return str(tokens[0]) if tokens else word.lower()
 
 
-def highlight(text: str, words: list[str]) -> list[Segment]:
-    """Split text into plain and matching pieces; a word matches when it starts with a query stem."""
-    stems = tuple(_stem(w) for w in words if w)
+def highlight(text: str, words: list[str], *, stemmed: bool = True) -> list[Segment]:
+    """Split text into plain and matching pieces: a word matches when its stem is a query word's stem
+    (or, with `stemmed=False`, for names, when it is a query word, case aside)."""
+    norm = stem if stemmed else str.lower
+    wanted = {norm(w) for w in words if w}
     segments: list[Segment] = []
     last = 0
     for match in _WORD.finditer(text):
-        if stems and match.group(0).lower().startswith(stems):
+        if wanted and norm(match.group(0)) in wanted:
             if match.start() > last:
                 segments.append(Segment("text", text[last : match.start()]))
             segments.append(Segment("highlight", match.group(0)))
@@ -91,3 +104,18 @@ def _cut(segments: list[Segment], start: int, end: int) -> list[Segment]:
     if out and end < pos:
         out[-1] = Segment(out[-1].type, out[-1].text.rstrip() + "…")
     return out
+
+
+def authors(names: tuple[str, ...] | list[str], words: list[str], shown: int = 3) -> list[Segment]:
+    """The author line of a result: the first `shown` names, plus any later name the query matched, marked."""
+    wanted = {w.lower() for w in words}
+    if len(names) <= shown + 1:
+        picked = list(names)
+    else:
+        later = [n for n in names[shown:] if wanted & {w.lower() for w in _WORD.findall(n)}]
+        picked = [*names[:shown], *later]
+    line = ", ".join(picked)
+    if len(picked) < len(names):
+        others = len(names) - len(picked)
+        line += f" and {others} other{'s' if others > 1 else ''}"
+    return highlight(line, words, stemmed=False)

@@ -6,7 +6,11 @@ Formats (detected from the content; gzip or plain):
   hf-items  JSON Lines of {"date": "YYYY-MM-DD", "item": <daily_papers item>} -> listed papers
 
 Each batch is one transaction, so a paper is written whole or not at all. A malformed
-line is reported with its line number and skipped; the import goes on.
+line (bad JSON, a field too long, a number out of range: see `metadata.clean_paper`) is
+reported with its line number and skipped; the import goes on. Lines are read at most
+MAX_LINE bytes at a time: a longer one is reported and skipped without being held.
+A file that ends early (a cut-short or corrupt gzip stream) keeps what was read before and
+sets `ImportReport.damaged`; one that cannot be read at all raises ImportFailed.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 from zoneinfo import ZoneInfo
 
-from broadsheet import dump, hf
+from broadsheet import dump, hf, metadata
 from broadsheet.dump import RecordError
 from broadsheet.models import DailyRecord, Paper, UpsertResult
 from broadsheet.store import Store
@@ -32,6 +36,10 @@ Format = Literal["arxiv", "hf", "hf-items"]
 FORMATS: tuple[Format, ...] = ("arxiv", "hf", "hf-items")
 Progress = Callable[[int, int, int], None]  # (bytes read, total bytes, lines read)
 MAX_KEPT_ERRORS = 100
+MAX_LINE = 4 << 20  # bytes in one JSON line; a real arXiv record is under 1 MB even with 5,000 authors
+MAX_RESPONSE = 64 << 20  # bytes in one (uncompressed) daily_papers response; real ones are under 1 MB
+_SKIP_CHUNK = 1 << 16
+_UNREADABLE = (EOFError, OSError, zlib.error)  # what a gzip stream raises when it is cut short or corrupt
 
 
 class ImportFailed(Exception):
@@ -51,6 +59,7 @@ class ImportReport:
     result: UpsertResult = field(default_factory=UpsertResult)
     errors: list[LineError] = field(default_factory=list)
     error_count: int = 0
+    damaged: str | None = None  # why reading stopped early (the file was cut short or corrupt)
 
     def add_error(self, line: int, message: str) -> None:
         self.error_count += 1
@@ -92,8 +101,11 @@ def import_file(
 
 
 def detect_format(path: Path) -> Format:
-    with _open(path) as stream:
-        head = stream.readline(1 << 20).decode("utf-8", "replace").strip()
+    try:
+        with _open(path) as stream:
+            head = stream.readline(1 << 20).decode("utf-8", "replace").strip()
+    except _UNREADABLE as exc:
+        raise _unreadable(path, exc) from None
     if head.startswith("["):
         return "hf"
     try:
@@ -117,6 +129,8 @@ def _daily_line(zone: ZoneInfo) -> Callable[[Any], DailyRecord]:
             day = date.fromisoformat(str(obj.get("date")))
         except ValueError:
             raise RecordError("field 'date' must be YYYY-MM-DD") from None
+        if day.year not in metadata.YEARS:
+            raise RecordError(f"field 'date' {day} is not between {metadata.YEARS.start} and {metadata.YEARS.stop - 1}")
         return hf.record_from_item(obj["item"], day=day, zone=zone)
 
     return make
@@ -135,9 +149,14 @@ def _import_hf_response(store: Store, path: Path, options: Options, report: Impo
     day = options.day or _day_from_name(path)
     try:
         with _open(path) as stream:
-            response = json.loads(stream.read())
-        found = list(hf.records(response, day=day, zone=options.zone))
-    except (ValueError, EOFError, OSError, zlib.error) as exc:
+            body = stream.read(MAX_RESPONSE + 1)
+    except _UNREADABLE as exc:
+        raise _unreadable(path, exc) from None
+    if len(body) > MAX_RESPONSE:
+        raise ImportFailed(f"{path}: over {MAX_RESPONSE >> 20} MiB, too large for a daily_papers response")
+    try:
+        found = list(hf.records(json.loads(body), day=day, zone=options.zone))
+    except (ValueError, RecursionError) as exc:
         raise ImportFailed(f"{path}: not a daily_papers JSON response ({exc})") from None
     good: list[DailyRecord] = []
     for number, record in enumerate(found, start=1):
@@ -170,22 +189,40 @@ def _open(path: Path) -> Iterator[IO[bytes]]:
             yield unzipped  # type: ignore[misc]
 
 
+def _unreadable(path: Path, exc: BaseException) -> ImportFailed:
+    return ImportFailed(f"{path}: not a readable gzip file ({exc})")
+
+
 def _json_lines(path: Path, report: ImportReport, progress: Progress | None) -> Iterator[tuple[int, Any]]:
     total = path.stat().st_size
     number = 0
     with _open(path) as stream:
         raw = getattr(stream, "fileobj", stream)  # the compressed file, for progress in bytes
         try:
-            for number, line in enumerate(stream, start=1):
+            for number, line in enumerate(_lines(stream), start=1):
                 if progress and number % 1000 == 0:
                     progress(raw.tell(), total, number)
-                if not line.strip():
-                    continue
-                try:
-                    yield number, json.loads(line)
-                except ValueError as exc:
-                    report.add_error(number, f"not valid JSON ({exc})")
-        except (EOFError, OSError, zlib.error) as exc:
-            report.add_error(number + 1, f"file is truncated or corrupt, stopped reading ({exc})")
+                if line is None:
+                    report.add_error(number, f"line longer than {MAX_LINE:,} bytes, skipped")
+                elif line.strip():
+                    try:
+                        yield number, json.loads(line)
+                    except (ValueError, RecursionError) as exc:
+                        report.add_error(number, f"not valid JSON ({exc})")
+        except _UNREADABLE as exc:
+            if number == 0:
+                raise _unreadable(path, exc) from None
+            report.damaged = f"file is truncated or corrupt: reading stopped after line {number:,} ({exc})"
     if progress:
         progress(total, total, number)
+
+
+def _lines(stream: IO[bytes]) -> Iterator[bytes | None]:
+    """Each line of `stream`, or None for one longer than MAX_LINE bytes (skipped, never held whole)."""
+    while line := stream.readline(MAX_LINE + 1):
+        if len(line) <= MAX_LINE or line.endswith(b"\n"):
+            yield line
+            continue
+        while (rest := stream.readline(_SKIP_CHUNK)) and not rest.endswith(b"\n"):
+            pass
+        yield None

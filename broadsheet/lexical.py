@@ -11,8 +11,10 @@ rebuilt. Several processes may refresh; tantivy's writer lock lets one at a time
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -23,16 +25,34 @@ from broadsheet.store import Store
 
 FIELDS = ("title", "abstract", "authors")
 BOOSTS = {"title": 1.2, "abstract": 1.0, "authors": 1.0}  # a title hit counts more; tuned on SciFact train
-SCHEMA_VERSION = 1
+PHRASE_BOOST = 1.0  # a whole-query phrase match in a field adds this much of that field's BM25 again
+PAIR_BOOST = 0.5  # each pair of neighbouring query words found side by side in the title or abstract adds this
+PAIR_WORDS = 8  # ... in queries of at most this many words (keyword lists; it costs claims: queries.py)
+FUZZY_BOOST = 0.5  # a title word one edit away (a typo) adds this constant
+FUZZY_MIN = 5  # words shorter than this are never matched fuzzily (too many neighbours)
+SCHEMA_VERSION = 2  # 2: authors unstemmed, one value per author (phrases); unstemmed words for fuzzy matches
 BATCH = 5000
 
 
 def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_integer_field("id", stored=True, indexed=True, fast=True)
-    for field in FIELDS:
-        builder.add_text_field(field, stored=False, tokenizer_name="en_stem")
+    builder.add_text_field("title", stored=False, tokenizer_name="en_stem")
+    builder.add_text_field("abstract", stored=False, tokenizer_name="en_stem")
+    builder.add_text_field("authors", stored=False, tokenizer_name="default")  # names: lower-cased, not stemmed
+    builder.add_text_field("plain", stored=False, tokenizer_name="default", index_option="freq")  # title words as typed
+    builder.add_text_field("vocabulary", stored=False, tokenizer_name="default", index_option="basic")
     return builder.build()
+
+
+@dataclass(frozen=True, slots=True)
+class Matches:
+    """What the keyword index knows about a query: BM25 scores and which papers match how well."""
+
+    scores: dict[int, float]  # paper id -> BM25 (any word; phrase and fuzzy bonuses included)
+    all_words: set[int]  # papers containing every query word (in any field)
+    phrase: set[int]  # papers containing the query as a phrase in the title or abstract
+    author: set[int]  # papers with an author whose name is the query (two or more words)
 
 
 class LexicalIndex:
@@ -71,6 +91,9 @@ class LexicalIndex:
                 writer = self.index.writer(heap_size=128_000_000, num_threads=1)
             except ValueError:
                 return 0  # another process holds the writer and is bringing the index up to date
+            stored = self._read_meta().get("mark")  # another process may have indexed meanwhile: go on from there
+            if stored and (self.mark is None or datetime.fromisoformat(str(stored)) > self.mark):
+                self.mark = datetime.fromisoformat(str(stored))
             rebuild = self.mark is not None and self.index.searcher().num_docs > self.store.papers.count()
             if rebuild:
                 writer.delete_all_documents()
@@ -97,9 +120,65 @@ class LexicalIndex:
         """(paper id, BM25 score) for papers matching any of the words, best first."""
         if not words or limit <= 0:
             return []
-        query = self.index.parse_query(" ".join(words), list(FIELDS), field_boosts=BOOSTS)
+        return self._top(self._any(words), limit)
+
+    def match(self, words: list[str], *, limit: int) -> Matches:
+        """Scores of the `limit` best papers for any word, and the papers matching all words or the phrase."""
+        if not words or limit <= 0:
+            return Matches({}, set(), set(), set())
+        scores = dict(self._top(self._ranking(words), limit))
+        every = self._top(self._all(words), limit)
+        for row_id, value in every:
+            scores.setdefault(row_id, value)
+        phrase: set[int] = set()
+        author: set[int] = set()
+        if len(words) > 1:
+            phrase = {r for r, _ in self._top(self._phrase(words, ["title", "abstract"]), limit)}
+            author = {r for r, _ in self._top(self._phrase(words, ["authors"]), limit)}
+        return Matches(scores, {r for r, _ in every}, phrase, author)
+
+    def frequency(self, word: str) -> int:
+        """In how many papers the (unstemmed, lower-cased) word occurs."""
+        return int(self.index.searcher().doc_freq("vocabulary", word.lower()))
+
+    def neighbours(self, word: str) -> list[tuple[str, int]]:
+        """Spelling candidates: indexed words starting with the word's first two letters, either way round,
+        with their paper counts."""
+        low = word.lower()
         searcher = self.index.searcher()
-        hits = searcher.search(query, limit).hits
+        found: dict[str, int] = {}
+        for prefix in dict.fromkeys([low[:2], low[1::-1]]):
+            found.update((str(t), int(n)) for t, n in searcher.terms_with_prefix("vocabulary", prefix))
+        return list(found.items())
+
+    def _any(self, words: list[str]) -> tantivy.Query:
+        return self.index.parse_query(" ".join(words), list(FIELDS), field_boosts=BOOSTS)
+
+    def _all(self, words: list[str]) -> tantivy.Query:
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, self._any([w])) for w in words])
+
+    def _phrase(self, words: list[str], fields: list[str]) -> tantivy.Query:
+        return self.index.parse_query('"' + " ".join(words) + '"', fields, field_boosts=BOOSTS)
+
+    def _ranking(self, words: list[str]) -> tantivy.Query:
+        """Any word (BM25), plus the whole query as a phrase, plus typo-tolerant title words."""
+        clauses = [(tantivy.Occur.Should, self._any(words))]
+        if len(words) > 1 and PHRASE_BOOST:
+            phrase = self._phrase(words, list(FIELDS))
+            clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(phrase, PHRASE_BOOST)))
+        for pair in itertools.pairwise(words) if PAIR_BOOST and 2 < len(words) <= PAIR_WORDS else []:
+            near = self._phrase(list(pair), ["title", "abstract"])
+            clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(near, PAIR_BOOST)))
+        schema = self.index.schema
+        for word in words if FUZZY_BOOST else []:
+            if len(word) >= FUZZY_MIN:
+                fuzzy = tantivy.Query.fuzzy_term_query(schema, "plain", word, distance=1)
+                clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(fuzzy, FUZZY_BOOST)))
+        return tantivy.Query.boolean_query(clauses)
+
+    def _top(self, query: tantivy.Query, limit: int) -> list[tuple[int, float]]:
+        searcher = self.index.searcher()
+        hits = searcher.search(query, limit, count=False).hits
         return [(int(searcher.doc(address)["id"][0]), float(score)) for score, address in hits]
 
     def _read_meta(self) -> dict[str, object]:
@@ -116,6 +195,8 @@ class LexicalIndex:
 
 
 def _document(change: Change) -> tantivy.Document:
-    return tantivy.Document(
-        id=change.id, title=change.title, abstract=change.abstract, authors=" ; ".join(change.authors)
-    )
+    doc = tantivy.Document(id=change.id, title=change.title, abstract=change.abstract, plain=change.title)
+    for name in change.authors:
+        doc.add_text("authors", name)
+    doc.add_text("vocabulary", f"{change.title} {change.abstract} {' '.join(change.authors)}")
+    return doc

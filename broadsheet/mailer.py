@@ -1,18 +1,25 @@
 """The only module that speaks SMTP: one connection reused for a batch, STARTTLS or implicit TLS.
 
 Failures are sorted as the SMTP reply codes say: 4xx (and lost connections) are temporary
-and worth retrying; 5xx are permanent for that message.
+and worth retrying; 5xx are permanent for that message. With no SMTP server configured (the
+embedded default), each message is written as an `.eml` file to the data directory's `mail/`
+folder instead, so every mail flow works out of the box.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import logging
 import smtplib
 import ssl
+import time
 from email.message import Message
 from types import TracebackType
 
 from broadsheet.config import Settings
+
+log = logging.getLogger("broadsheet.mail")
 
 
 class TemporaryFailure(Exception):
@@ -36,6 +43,9 @@ class Mailer:
         self.close()
 
     def send(self, message: Message) -> None:
+        if not self.settings.smtp_host:
+            self._write(message)
+            return
         try:
             self._connection().send_message(message)
         except smtplib.SMTPRecipientsRefused as exc:
@@ -55,6 +65,14 @@ class Mailer:
             self.close()
             raise TemporaryFailure(message)
         raise PermanentFailure(message)
+
+    def _write(self, message: Message) -> None:
+        folder = self.settings.mail_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        data = bytes(message)
+        name = f"{time.strftime('%Y%m%d-%H%M%S')}-{hashlib.sha256(data).hexdigest()[:12]}.eml"
+        (folder / name).write_bytes(data)
+        log.warning("no SMTP server configured: mail to %s written to %s", message["To"], folder / name)
 
     def _connection(self) -> smtplib.SMTP:
         if self._smtp is None:

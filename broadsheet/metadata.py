@@ -1,19 +1,29 @@
 """Parsing rules shared by every source of arXiv metadata (dumps, HF, API, OAI-PMH, RSS).
 
 Pure functions: categories split from ACM/MSC class codes, author lists, TeX accents,
-timestamps, whitespace for display, and code/project links found in abstracts and comments.
+timestamps, whitespace for display, and code/project links found in abstracts and comments;
+and `clean_paper`, the last step of every JSON parser (dumps, HF): characters XML 1.0 forbids
+are dropped from every text field, and sizes and numbers are bounded:
+
+    title <= 1,000 characters, abstract <= 20,000, comment <= 5,000, any other text field <= 2,000,
+    <= 10,000 authors of <= 1,000 characters each, <= 100 categories, version 1..10,000.
+
+(The largest in 74,728 real listings: title 226, abstract 3,488, comment 431, 3,303 authors, one
+512-character author; the ATLAS+CMS papers list over 5,000 authors.)
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple, get_type_hints
 
 from broadsheet import ids
+from broadsheet.models import Paper
 
 _ACM = re.compile(r"[A-K](?:\.\d+(?:\.\d+)?|\.m)?")
 _MSC = re.compile(r"\d{2}(?:[A-Z](?:\d{2}|xx)?|-(?:XX|xx|\d{2}))?")
@@ -100,6 +110,9 @@ def display_title(text: str) -> str:
     return " ".join(text.split())
 
 
+YEARS = range(1900, 3000)  # timestamps outside are refused: no real record has one, and they overflow zones
+
+
 def parse_timestamp(value: str | None) -> datetime | None:
     """ISO 8601 (`2026-08-20T00:00:00.000Z`) or RFC 2822 (`Mon, 2 Apr 2007 19:18:42 GMT`), as UTC."""
     if not value or not value.strip():
@@ -110,9 +123,71 @@ def parse_timestamp(value: str | None) -> datetime | None:
     except ValueError:
         try:
             moment = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             raise ValueError(f"unrecognised timestamp {text[:40]!r}") from None
+    if moment.year not in YEARS:
+        raise ValueError(f"timestamp {text[:40]!r} is not between {YEARS.start} and {YEARS.stop - 1}")
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+_XML_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """`text` without the characters XML 1.0 forbids (C0 controls but tab and newlines, lone surrogates, U+FFFE/F)."""
+    return _XML_FORBIDDEN.sub("", text) if _may_hold_forbidden(text) else text
+
+
+def _may_hold_forbidden(text: str) -> bool:
+    """Every character XML forbids is unprintable, so printable text (newlines aside) is safe: a fast C check."""
+    return not text.isprintable() and not text.replace("\n", "").isprintable()
+
+
+class OutOfBounds(ValueError):
+    """A field too long, or a number out of range, to come from a real arXiv record."""
+
+
+MAX_CHARS = {"title": 1_000, "abstract": 20_000, "comment": 5_000}
+MAX_OTHER = 2_000  # any other text field: journal ref, DOI, licence, class codes, links
+MAX_AUTHOR, MAX_AUTHORS = 1_000, 10_000
+MAX_CATEGORIES = 100
+VERSIONS = range(1, 10_001)
+
+
+_TYPES = get_type_hints(Paper)
+_STRINGS = tuple(f.name for f in dataclasses.fields(Paper) if _TYPES[f.name] in (str, str | None))
+_TUPLES = tuple(f.name for f in dataclasses.fields(Paper) if _TYPES[f.name] == tuple[str, ...])
+
+
+def clean_paper(paper: Paper) -> Paper:
+    """The paper with characters XML forbids dropped from every text field; OutOfBounds when a size is not sane."""
+    changes: dict[str, Any] = {}
+    for name in _STRINGS:
+        if value := getattr(paper, name):
+            _check_size(name, value, MAX_CHARS.get(name, MAX_OTHER))
+            if _may_hold_forbidden(value):
+                changes[name] = xml_safe(value)
+    for name in _TUPLES:
+        if _may_hold_forbidden("".join(items := getattr(paper, name))):
+            changes[name] = tuple(map(xml_safe, items))
+    if len(paper.authors) > MAX_AUTHORS:
+        raise OutOfBounds(f"field 'authors' has {len(paper.authors):,} names (at most {MAX_AUTHORS:,})")
+    if paper.authors and max(map(len, paper.authors)) > MAX_AUTHOR:
+        raise OutOfBounds(f"an author's name is too long ({max(map(len, paper.authors)):,} characters; "
+                          f"at most {MAX_AUTHOR:,})")  # fmt: skip
+    if len(paper.categories) > MAX_CATEGORIES:
+        raise OutOfBounds(f"field 'categories' has {len(paper.categories):,} entries (at most {MAX_CATEGORIES})")
+    if paper.version is not None and paper.version not in VERSIONS:
+        raise OutOfBounds(f"version {paper.version} is out of range (v{VERSIONS.start}..v{VERSIONS.stop - 1})")
+    cleaned = dataclasses.replace(paper, **changes) if changes else paper
+    if not cleaned.title.strip():
+        raise OutOfBounds("field 'title' is empty once characters XML forbids are removed")
+    return cleaned
+
+
+def _check_size(name: str, value: str, limit: int) -> None:
+    if len(value) > limit:
+        raise OutOfBounds(f"field {name!r} is too long ({len(value):,} characters; at most {limit:,})")
 
 
 class Links(NamedTuple):

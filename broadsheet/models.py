@@ -177,6 +177,12 @@ class User:
     votes_public: bool
     banned: bool
     created_at: datetime
+    email_verified: bool = False
+
+    @property
+    def verified_email(self) -> str | None:
+        """The account's email once its owner has proved it is theirs (else None: it means nothing yet)."""
+        return self.email if self.email_verified else None
 
     @property
     def submitter(self) -> Submitter:

@@ -15,6 +15,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 Kind = Literal["day", "week", "month"]
+FIRST_YEAR, LAST_YEAR = 1991, 2200  # arXiv began in 1991; later years are typos or probes, never periods
 
 
 class InvalidPeriod(ValueError):
@@ -60,6 +61,8 @@ def parse_day(text: str) -> Period:
         if len(value) > 10:
             return containing("day", datetime.fromisoformat(value.replace("Z", "+00:00")).date())
         return containing("day", date.fromisoformat(value))
+    except InvalidPeriod:
+        raise
     except ValueError:
         raise InvalidPeriod(f"invalid date {text[:40]!r}: expected YYYY-MM-DD, e.g. 2026-08-21") from None
 
@@ -84,6 +87,8 @@ def _matched(text: str, pattern: str, what: str, expected: str) -> re.Match[str]
 def _built(kind: Kind, first_day: Callable[[], date], text: str, expected: str) -> Period:
     try:
         return containing(kind, first_day())
+    except InvalidPeriod:
+        raise
     except ValueError:
         raise InvalidPeriod(f"invalid {kind} {text[:40]!r}: expected {expected}") from None
 
@@ -91,8 +96,24 @@ def _built(kind: Kind, first_day: Callable[[], date], text: str, expected: str) 
 PARSERS = {"day": parse_day, "week": parse_week, "month": parse_month}
 
 
+def parse_date(text: str, what: str = "date") -> date:
+    """A YYYY-MM-DD date within the years a paper can have (the one bound every date input goes through)."""
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidPeriod(f"invalid {what} {text[:40]!r}: expected YYYY-MM-DD, e.g. 2026-08-21") from None
+    return _bounded(day, what, text)
+
+
+def _bounded(day: date, what: str, text: str) -> date:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise InvalidPeriod(f"invalid {what} {text[:40]!r}: years {FIRST_YEAR} to {LAST_YEAR} only")
+    return day
+
+
 def containing(kind: Kind, day: date) -> Period:
     """The period of the given kind that contains `day`."""
+    _bounded(day, kind, day.isoformat())
     if kind == "day":
         return Period("day", day, day)
     if kind == "week":

@@ -11,28 +11,58 @@ added by an import, a sync or a submission is findable without a restart.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from broadsheet import ids, rank
 from broadsheet.embed import Embedder
-from broadsheet.lexical import LexicalIndex
+from broadsheet.lexical import LexicalIndex, Matches
 from broadsheet.metadata import display_title
 from broadsheet.models import Filters, SearchHit
+from broadsheet.periods import InvalidPeriod, parse_date
 from broadsheet.store import Store
 from broadsheet.vectors import VectorIndex
 
 MAX_QUERY = 250
 MAX_TERMS = 32
 ALPHA = 0.3  # weight of BM25 in the fusion; tuned on SciFact train (benchmarks/relevance.py --sweep)
+SHORT_ALPHA = 0.7  # the weight of BM25 for queries of one or two words (a name, a term: vectors know little)
+SHORT_WORDS = 2
+TIER_WORDS = 10  # queries of at most this many words rank author-name, phrase, then all-words matches first
+MIN_COSINE = 0.4  # a paper sharing no query word is a result only this close in meaning (nonsense -> none)
 CANDIDATES = 100  # from each engine before fusion
 Mode = Literal["hybrid", "lexical", "vector"]
+Sort = Literal["relevance", "newest", "upvotes"]
+SORTS: tuple[Sort, ...] = ("relevance", "newest", "upvotes")
 _WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """How the two engines' scores make one ranking (benchmarks/queries.py sweep tunes them)."""
+
+    alpha: float = ALPHA
+    short_alpha: float = SHORT_ALPHA
+    short_words: int = SHORT_WORDS
+    tier_words: int = TIER_WORDS
+    min_cosine: float = MIN_COSINE
+
+
+@dataclass(frozen=True, slots=True)
+class Results:
+    """One page of a search, with what the page says around it."""
+
+    hits: list[SearchHit]
+    total: int  # results in the ranking (every page of it); 0 -> "No papers match"
+    searched: str  # the query as searched: the typed one, or its spelling correction
+    suggestions: list[str]  # other queries to try when nothing matched
 
 
 class InvalidQuery(ValueError):
@@ -72,9 +102,9 @@ def _date(value: str | None, name: str) -> date | None:
     if not value or not value.strip():
         return None
     try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidQuery(f"invalid '{name}' date {value[:20]!r}: expected YYYY-MM-DD") from None
+        return parse_date(value, f"'{name}' date")  # bounded years: a date filter never overflows
+    except InvalidPeriod as exc:
+        raise InvalidQuery(str(exc)) from None
 
 
 @dataclass
@@ -82,7 +112,7 @@ class Engine:
     store: Store
     embedder: Embedder
     directory: Path
-    alpha: float = ALPHA
+    weights: Weights = Weights()
     refresh_every: float = 1.0  # seconds between checks that the indexes are current
 
     def __post_init__(self) -> None:
@@ -91,6 +121,15 @@ class Engine:
         self._checked = float("-inf")
         self._lock = threading.Lock()
         self.refresh(force=True)
+
+    @property
+    def alpha(self) -> float:
+        """The fusion weight of BM25 for longer queries (benchmarks/relevance.py sets it)."""
+        return self.weights.alpha
+
+    @alpha.setter
+    def alpha(self, value: float) -> None:
+        self.weights = dataclasses.replace(self.weights, alpha=value)
 
     def refresh(self, *, force: bool = False) -> None:
         """Bring both indexes up to date with the store (throttled unless forced)."""
@@ -102,12 +141,34 @@ class Engine:
             self._checked = time.monotonic()
 
     def search(
-        self, query: str, *, filters: Filters = Filters(), limit: int = 20, offset: int = 0, mode: Mode = "hybrid"
-    ) -> list[SearchHit]:
-        """Best matches, best first. Raises InvalidQuery for unusable input."""
-        page = self.ranked(query, filters=filters, limit=offset + limit, mode=mode)[offset:]
-        views = self.store.papers.views([row_id for row_id, _ in page])
-        return [SearchHit(v, score) for v, (_, score) in zip(views, page, strict=False)]
+        self, query: str, *, filters: Filters = Filters(), limit: int = 20, offset: int = 0,
+        mode: Mode = "hybrid", sort: Sort = "relevance",
+    ) -> list[SearchHit]:  # fmt: skip
+        """Best matches, best first (or newest / most upvoted first). Raises InvalidQuery for unusable input."""
+        return self.results(query, filters=filters, limit=limit, offset=offset, mode=mode, sort=sort).hits
+
+    def results(
+        self, query: str, *, filters: Filters = Filters(), limit: int = 20, offset: int = 0,
+        mode: Mode = "hybrid", sort: Sort = "relevance",
+    ) -> Results:  # fmt: skip
+        """A page of results with their count, the query as searched, and suggestions when nothing matched."""
+        text = validate(query)
+        self.refresh()
+        searched, suggestions = self._spelling(text)
+        ranked = self._ranking(text, searched, filters, offset + limit, mode)
+        if sort == "relevance":
+            page = ranked[offset : offset + limit]
+            views = self.store.papers.views([row_id for row_id, _ in page])
+            hits = [SearchHit(v, score) for v, (_, score) in zip(views, page, strict=False)]
+        else:
+            views = self.store.papers.views([row_id for row_id, _ in ranked])
+            everything = [SearchHit(v, score) for v, (_, score) in zip(views, ranked, strict=False)]
+            hits = sorted(everything, key=_SORT_KEYS[sort], reverse=True)[offset : offset + limit]
+        if ranked:
+            suggestions = []
+        elif len(terms(searched)) > 2:
+            suggestions.append("try fewer words")
+        return Results(hits, len(ranked), searched, suggestions)
 
     def ranked(
         self, query: str, *, filters: Filters = Filters(), limit: int = 20, mode: Mode = "hybrid"
@@ -115,28 +176,48 @@ class Engine:
         """(paper row id, score) pairs, best first: `search` without fetching the papers."""
         text = validate(query)
         self.refresh()
+        return self._ranking(text, self._spelling(text)[0], filters, limit, mode)[:limit]
+
+    def _ranking(self, text: str, searched: str, filters: Filters, limit: int, mode: Mode) -> list[tuple[int, float]]:
+        """Every result that passes the cut, best first, with its score (inf for an exact id/title match)."""
         pool = max(CANDIDATES, limit) * (10 if filters.active else 1)
-        scores = self._scores(text, pool, mode)
+        scores = self._scores(searched, pool, mode)
         if filters.active:
             allowed = self.store.papers.matching(list(scores), filters)
             scores = {k: v for k, v in scores.items() if k in allowed}
-        ranked = sorted(scores, key=lambda k: scores[k], reverse=True)
-        ranked = _exact_first(self.store, text, ranked, filters)[:limit]
-        return [(row_id, scores.get(row_id, float("inf"))) for row_id in ranked]
+        ranked = _exact_first(self.store, text, sorted(scores, key=lambda k: scores[k], reverse=True), filters)
+        return [(row_id, scores[row_id][1] if row_id in scores else float("inf")) for row_id in ranked]
 
-    def _scores(self, text: str, pool: int, mode: Mode) -> dict[int, float]:
-        lexical = dict(self.lexical.search(terms(text), limit=pool)) if mode != "vector" else {}
+    def _scores(self, text: str, pool: int, mode: Mode) -> dict[int, tuple[int, float]]:
+        """(tier, score) per candidate: tiers (phrase, all words) first for short queries, then the fused score."""
+        words = terms(text)
+        if mode == "vector":
+            query = self.embedder.embed([text])[0]
+            return {n.paper_id: (0, n.score) for n in self.vectors.search(query, limit=pool)}
+        found = self.lexical.match(words, limit=pool)
         if mode == "lexical":
-            return lexical
+            short = len(words) <= self.weights.tier_words
+            return {k: (_tier(k, found) if short else 0, v) for k, v in found.scores.items()}
         query = self.embedder.embed([text])[0]
         semantic = {n.paper_id: n.score for n in self.vectors.search(query, limit=pool)}
-        if mode == "vector":
-            return semantic
-        for row_id in lexical.keys() - semantic.keys():  # exact cosine for lexical-only candidates
+        for row_id in found.scores.keys() - semantic.keys():  # exact cosine for lexical-only candidates
             vec = self.vectors.vector(row_id)
             if vec is not None:
                 semantic[row_id] = float(vec @ query)
-        return rank.convex(lexical, semantic, self.alpha)
+        return combine(found, semantic, len(words), self.weights)
+
+    def _spelling(self, text: str) -> tuple[str, list[str]]:
+        """The query to search (typos of unknown words corrected when each is one edit from a known word)
+        and the spelling suggestions (up to two edits away) when some word is unknown."""
+        words = terms(text)
+        unknown = [w for w in words if len(w) >= 4 and not w.isdigit() and not self.lexical.frequency(w)]
+        if not unknown or ids.is_arxiv_id(text.strip()):
+            return text, []
+        fixes = {w: best for w in unknown if (best := _closest(w, self.lexical.neighbours(w)))}
+        suggestion = " ".join(fixes[w][0] if w in fixes else w for w in words)
+        if len(fixes) == len(unknown) and all(distance == 1 for _, distance in fixes.values()):
+            return suggestion, []
+        return text, [suggestion] if fixes else []
 
     def similar(self, arxiv_id: str, *, limit: int = 5) -> list[SearchHit]:
         """Nearest papers by vector, the paper itself excluded."""
@@ -148,6 +229,59 @@ class Engine:
         found = [n for n in self.vectors.search(vec, limit=limit + 1) if n.paper_id != row_id][:limit]
         views = self.store.papers.views([n.paper_id for n in found])
         return [SearchHit(v, n.score) for v, n in zip(views, found, strict=False)]
+
+
+def combine(found: Matches, semantic: dict[int, float], words: int, weights: Weights) -> dict[int, tuple[int, float]]:
+    """(tier, fused score) per candidate of a query of `words` words; papers sharing no word with the query
+    and not close in meaning are cut."""
+    short = words <= weights.tier_words
+    fused = rank.convex(found.scores, semantic, weights.short_alpha if words <= weights.short_words else weights.alpha)
+    return {
+        k: (_tier(k, found) if short else 0, v)
+        for k, v in fused.items()
+        if k in found.scores or semantic.get(k, 0.0) >= weights.min_cosine
+    }
+
+
+_SORT_KEYS: dict[str, Callable[[SearchHit], Any]] = {
+    "newest": lambda h: h.view.paper.published,
+    "upvotes": lambda h: (h.view.upvotes, h.score),
+}
+
+
+def _tier(row_id: int, found: Matches) -> int:
+    """3: an author's name is the query; 2: the query as a phrase; 1: every query word; 0: the rest."""
+    if row_id in found.author:
+        return 3
+    if row_id in found.phrase:
+        return 2
+    return 1 if row_id in found.all_words else 0
+
+
+def edits(a: str, b: str, most: int) -> int:
+    """Edit distance where a swap of neighbours counts one (optimal string alignment); most + 1 once above `most`."""
+    if abs(len(a) - len(b)) > most:
+        return most + 1
+    before: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, y in enumerate(b, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y))
+            if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                current[j] = min(current[j], before[j - 2] + 1)
+        if min(current) > most:
+            return most + 1
+        before, previous = previous, current
+    return previous[-1]
+
+
+def _closest(word: str, known: list[tuple[str, int]]) -> tuple[str, int] | None:
+    """The most frequent known word fewest edits away (1 for short words, 2 from 7 letters), or None."""
+    most = 2 if len(word) >= 7 else 1
+    scored = [(edits(word, w, most), -n, w) for w, n in known if n >= 2 and abs(len(w) - len(word)) <= most]
+    best = min((s for s in scored if s[0] <= most), default=None)
+    return (best[2], best[0]) if best else None
 
 
 def _exact_first(store: Store, text: str, ranked: list[int], filters: Filters) -> list[int]:
@@ -173,4 +307,4 @@ def _norm(text: str) -> str:
     return " ".join(terms(text))
 
 
-__all__ = ["Engine", "InvalidQuery", "SearchHit", "make_filters", "terms", "validate"]
+__all__ = ["Engine", "InvalidQuery", "Results", "SearchHit", "Weights", "combine", "make_filters", "terms", "validate"]

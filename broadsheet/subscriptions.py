@@ -1,8 +1,11 @@
 """Digest subscriptions: double opt-in by email, preferences and unsubscribing through signed links.
 
-Nothing is sent to an address before it confirms. A confirmation link works once: it names the
-pending request it was sent for, so a reused or superseded link changes nothing. Unsubscribe
-links never expire (RFC 8058 asks that they keep working); manage links last 90 days.
+Nothing is sent to an address before it confirms, and nothing turns an address back on without
+a fresh confirmation sent to it. A confirmation link works once: it names the pending request it
+was sent for, so a reused or superseded link changes nothing. Unsubscribe links never expire
+(RFC 8058 asks that they keep working); manage links last 90 days. Confirmation mails are capped
+per address (one per `CONFIRM_EVERY`) and requests per client address, so the form cannot be
+used to flood someone's inbox. Mail goes out through the background worker, never inside the request.
 """
 
 from __future__ import annotations
@@ -16,20 +19,17 @@ from broadsheet.accounts import AccountError, check_email
 from broadsheet.config import Settings
 from broadsheet.digest import Links
 from broadsheet.emails import notice
-from broadsheet.mailer import Mailer, PermanentFailure, TemporaryFailure
+from broadsheet.errors import Gone, Invalid, NotFound, TooMany
 from broadsheet.models import Preferences, Subscriber
 from broadsheet.store import Store
-from broadsheet.tokens import TokenError, read, secret_key, sign, verify
+from broadsheet.tokens import Signer, TokenError, secret_key
+from broadsheet.worker import queue_mail
 
 CONFIRM_TTL = timedelta(days=3)
 MANAGE_TTL = timedelta(days=90)
+CONFIRM_EVERY = timedelta(minutes=10)  # at most one confirmation mail per address in this time
+REQUESTS_PER_CLIENT, CLIENT_WINDOW = 10, timedelta(hours=1)
 MAX_TOPICS, MAX_TOPIC, MAX_CATEGORIES = 5, 100, 20
-
-
-class SubscriptionError(ValueError):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def preferences(
@@ -37,15 +37,15 @@ def preferences(
 ) -> Preferences:
     """Preferences from form input (comma/space-separated categories, one topic per line)."""
     if frequency not in ("daily", "weekly"):
-        raise SubscriptionError(400, "frequency is daily or weekly")
+        raise Invalid("frequency is daily or weekly")
     if not 1 <= max_papers <= 50:
-        raise SubscriptionError(400, "a digest holds 1 to 50 papers")
+        raise Invalid("a digest holds 1 to 50 papers")
     include, skip = _categories(categories), _categories(exclude)
     wanted = [" ".join(t.split()) for t in topics.splitlines() if t.strip()]
     if len(wanted) > MAX_TOPICS or any(len(t) > MAX_TOPIC for t in wanted):
-        raise SubscriptionError(400, f"at most {MAX_TOPICS} topics of at most {MAX_TOPIC} characters")
+        raise Invalid(f"at most {MAX_TOPICS} topics of at most {MAX_TOPIC} characters")
     if not (trending or include or wanted):
-        raise SubscriptionError(400, "choose trending papers, some categories or a topic")
+        raise Invalid("choose trending papers, some categories or a topic")
     return Preferences(frequency, max_papers, trending, include, skip, tuple(wanted))
 
 
@@ -53,7 +53,7 @@ def _categories(text: str) -> tuple[str, ...]:
     found = tuple(dict.fromkeys(c for c in re.split(r"[\s,]+", text.strip()) if c))
     bad = [c for c in found if not ids.is_category(c)]
     if bad or len(found) > MAX_CATEGORIES:
-        raise SubscriptionError(400, f"not arXiv categories: {', '.join(bad)[:100]} (e.g. cs.CL, math.AG)")
+        raise Invalid(f"not arXiv categories: {', '.join(bad)[:100]} (e.g. cs.CL, math.AG)")
     return found
 
 
@@ -63,66 +63,73 @@ class Subscriptions:
     settings: Settings
 
     def __post_init__(self) -> None:
-        self.secret = secret_key(self.settings)
+        self.secret = secret_key(self.settings, self.store)
+        self.signer = Signer(self.secret)
 
-    def url(self, path: str, purpose: str, subscriber: Subscriber, ttl: timedelta | None) -> str:
-        return f"{self.settings.site_url.rstrip('/')}{path}?token={sign(self.secret, purpose, subscriber.id, ttl=ttl)}"
+    def url(self, path: str, purpose: str, payload: object) -> str:
+        return f"{self.settings.public_url}{path}?token={self.signer.sign(purpose, payload)}"
 
-    def request(self, email: str, prefs: Preferences, *, user_id: int | None = None) -> None:
-        """Start a subscription: mail a confirmation link (or, if already subscribed, a manage link)."""
+    def request(self, email: str, prefs: Preferences, *, client: str, user_id: int | None = None) -> bool:
+        """Start a subscription: queue a confirmation link (or, if already subscribed, a manage link).
+
+        False when a mail went to this address a moment ago (the reader should look for that one).
+        """
         try:
             address = check_email(email)
         except AccountError as exc:
-            raise SubscriptionError(400, str(exc)) from None
+            raise Invalid(str(exc)) from None
         if address is None:
-            raise SubscriptionError(400, "enter an email address")
+            raise Invalid("enter an email address")
+        if self.store.counters.hit(f"subscribe:client:{client[:100]}", CLIENT_WINDOW) > REQUESTS_PER_CLIENT:
+            raise TooMany("too many subscription requests from your address; try again in an hour")
+        if self.store.counters.hit(f"subscribe:mail:{address}", CONFIRM_EVERY) > 1:
+            return False
         subscriber, pending = self.store.subscribers.subscribe(address, prefs, user_id)
         if pending:
-            stamp = _stamp(subscriber, self.store)
-            link = self.url("/subscribe/confirm", f"confirm-{stamp}", subscriber, CONFIRM_TTL)
-            self._mail(address, "Confirm your paper digest", "confirm.txt", link)
+            self._send_confirmation(subscriber)
         else:
             self._mail(address, "Your paper digest settings", "manage.txt", self.manage_url(subscriber))
+        return True
+
+    def _send_confirmation(self, subscriber: Subscriber) -> None:
+        link = self.url("/subscribe/confirm", "confirm", [subscriber.id, _stamp(subscriber, self.store)])
+        self._mail(subscriber.email, "Confirm your paper digest", "confirm.txt", link)
 
     def manage_url(self, subscriber: Subscriber) -> str:
-        return self.url("/subscribe/manage", "manage", subscriber, MANAGE_TTL)
+        return self.url("/subscribe/manage", "manage", subscriber.id)
 
     def links(self, subscriber: Subscriber) -> Links:
         """The signed links a digest carries: preferences, and one-click unsubscribe (never expires)."""
-        unsubscribe = self.url("/unsubscribe", "unsubscribe", subscriber, None)
-        return Links(self.settings.site_url.rstrip("/"), self.manage_url(subscriber), unsubscribe)
+        unsubscribe = self.url("/unsubscribe", "unsubscribe", subscriber.id)
+        return Links(self.settings.public_url, self.manage_url(subscriber), unsubscribe)
 
     def _mail(self, to: str, subject: str, template: str, link: str) -> None:
         cfg = self.settings
         message = notice(to, subject, template, mail_from=cfg.mail_from, email=to, link=link, site_name=cfg.site_name)
-        try:
-            with Mailer(cfg) as mailer:
-                mailer.send(message)
-        except (TemporaryFailure, PermanentFailure) as exc:
-            raise SubscriptionError(503, f"the email could not be sent ({exc}); try again later") from None
+        queue_mail(self.store, message)
 
     def confirm(self, token: str) -> tuple[Subscriber, bool]:
         """Activate the pending subscription a confirmation link names; (subscriber, newly confirmed)."""
-        purpose, sid = self._read(token)
+        payload = self._read("confirm", token, CONFIRM_TTL)
+        if not (isinstance(payload, list) and len(payload) == 2 and all(isinstance(x, int) for x in payload)):
+            raise Invalid("this link is not valid")
+        sid, stamp = payload
         subscriber = self.store.subscribers.get(sid)
-        if not purpose.startswith("confirm-") or subscriber is None:
-            raise SubscriptionError(400, "this link is not valid")
+        if subscriber is None:
+            raise Invalid("this link is not valid")
         if subscriber.status == "active":
             return subscriber, False  # a second click: already confirmed, nothing changes
-        if subscriber.status != "pending" or purpose != f"confirm-{_stamp(subscriber, self.store)}":
-            raise SubscriptionError(400, "this confirmation link was already used or has been replaced")
+        if subscriber.status != "pending" or stamp != _stamp(subscriber, self.store):
+            raise Invalid("this confirmation link was already used or has been replaced")
         self.store.subscribers.set_status(sid, "active", expect=["pending"])
         return self.store.subscribers.get(sid) or subscriber, True
 
     def holder(self, token: str, purpose: str) -> Subscriber:
         """The subscriber a manage or unsubscribe link is for."""
-        try:
-            sid = verify(self.secret, token, purpose)
-        except TokenError as exc:
-            raise SubscriptionError(410 if exc.expired else 400, str(exc)) from None
-        subscriber = self.store.subscribers.get(sid)
+        sid = self._read(purpose, token, MANAGE_TTL if purpose == "manage" else None)
+        subscriber = self.store.subscribers.get(sid) if isinstance(sid, int) else None
         if subscriber is None:
-            raise SubscriptionError(404, "this subscription no longer exists")
+            raise NotFound("this subscription no longer exists")
         return subscriber
 
     def unsubscribe(self, token: str) -> Subscriber:
@@ -130,19 +137,28 @@ class Subscriptions:
         self.store.subscribers.set_status(subscriber.id, "unsubscribed", expect=["pending", "active", "paused"])
         return subscriber
 
-    def update(self, token: str, prefs: Preferences, *, resume: bool) -> Subscriber:
-        """New preferences from a manage link; `resume` reactivates a paused or unsubscribed one."""
+    def update(self, token: str, prefs: Preferences, *, resume: bool) -> tuple[Subscriber, bool]:
+        """New preferences from a manage link; (subscriber, whether a confirmation mail went out).
+
+        `resume` on a paused or unsubscribed address never turns it on by itself: it sends a fresh
+        confirmation to the address, so only its owner can start the digests again.
+        """
         subscriber = self.holder(token, "manage")
         self.store.subscribers.update_preferences(subscriber.id, prefs)
+        sent = False
         if resume and subscriber.status in ("paused", "unsubscribed"):
-            self.store.subscribers.set_status(subscriber.id, "active")
-        return self.store.subscribers.get(subscriber.id) or subscriber
+            if self.store.counters.hit(f"subscribe:mail:{subscriber.email}", CONFIRM_EVERY) > 1:
+                raise TooMany("a confirmation was sent to this address a few minutes ago; use the link in it")
+            self.store.subscribers.set_status(subscriber.id, "pending", expect=["paused", "unsubscribed"])
+            self._send_confirmation(self.store.subscribers.get(subscriber.id) or subscriber)
+            sent = True
+        return self.store.subscribers.get(subscriber.id) or subscriber, sent
 
-    def _read(self, token: str) -> tuple[str, int]:
+    def _read(self, purpose: str, token: str, max_age: timedelta | None) -> object:
         try:
-            return read(self.secret, token)
+            return self.signer.read(purpose, token, max_age=max_age)
         except TokenError as exc:
-            raise SubscriptionError(410 if exc.expired else 400, str(exc)) from None
+            raise (Gone if exc.expired else Invalid)(str(exc)) from None
 
 
 def _stamp(subscriber: Subscriber, store: Store) -> int:

@@ -1,10 +1,13 @@
-"""Signed tokens for links in emails: confirm, manage and unsubscribe, without a password.
+"""Signed tokens for links (email confirmation, manage, unsubscribe, account verification, password reset).
 
-    token = sign(secret, "confirm", subscriber_id, ttl=timedelta(days=3))
-    verify(secret, token, "confirm")  # -> subscriber_id, or raises TokenError
+    signer = Signer(secret_key(settings, store))
+    token = signer.sign("manage", subscriber_id)
+    signer.read("manage", token, max_age=timedelta(days=90))   # -> subscriber_id, or raises TokenError
 
-A token is `base64url(purpose:id:expiry)` + "." + `base64url(HMAC-SHA256)`; a token for one
-purpose never works for another, and a changed byte anywhere makes it invalid.
+Signing is itsdangerous' `URLSafeTimedSerializer`, salted with the purpose, so a token for one
+purpose never works for another and a changed byte anywhere makes it invalid. The key is the
+configured one or a random one stored once in the database, so every host of a deployment
+signs and checks with the same key.
 """
 
 from __future__ import annotations
@@ -12,12 +15,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import secrets
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 
 from broadsheet.config import Settings
+from broadsheet.store import Store
+
+MAX_TOKEN = 400
 
 
 class TokenError(ValueError):
@@ -28,55 +36,51 @@ class TokenError(ValueError):
         self.expired = expired
 
 
-def secret_key(settings: Settings) -> bytes:
-    """The configured key, or a random one created once in the data directory (mode 0600)."""
+def secret_key(settings: Settings, store: Store) -> bytes:
+    """The configured key, else the deployment's key in the database (created once, by whichever host is first).
+
+    A key file left in the data directory by an older version is adopted, so links it signed keep working.
+    """
     if settings.secret_key:
         return settings.secret_key.encode()
-    path = Path(settings.data_dir) / "secret_key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
-    return path.read_text().strip().encode()
+    legacy = settings.data_dir / "secret_key"
+
+    def make() -> str:
+        return legacy.read_text().strip() if legacy.is_file() else secrets.token_urlsafe(48)
+
+    return store.secrets.get_or_create("signing", make).encode()
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+@dataclass(frozen=True)
+class Signer:
+    secret: bytes
+
+    def sign(self, purpose: str, payload: Any) -> str:
+        return str(URLSafeTimedSerializer(self.secret, salt=purpose).dumps(payload))
+
+    def read(self, purpose: str, token: str, *, max_age: timedelta | None) -> Any:
+        """The payload of a valid token for `purpose` that is younger than `max_age` (None: never expires)."""
+        if not token or len(token) > MAX_TOKEN:
+            raise TokenError("this link is not valid: it may have been cut or changed")
+        serializer = URLSafeTimedSerializer(self.secret, salt=purpose)
+        try:
+            return serializer.loads(token, max_age=int(max_age.total_seconds()) if max_age else None)
+        except SignatureExpired:
+            raise TokenError("this link has expired", expired=True) from None
+        except BadData:
+            legacy = _legacy_subject(self.secret, token, purpose)
+            if legacy is None:
+                raise TokenError("this link is not valid: it may have been cut or changed") from None
+            return legacy
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _mac(secret: bytes, body: str) -> str:
-    return _b64(hmac.new(secret, body.encode(), hashlib.sha256).digest()[:20])
-
-
-def sign(secret: bytes, purpose: str, subject: int, *, ttl: timedelta | None = None) -> str:
-    expires = int((datetime.now(UTC) + ttl).timestamp()) if ttl else 0
-    body = _b64(f"{purpose}:{subject}:{expires}".encode())
-    return f"{body}.{_mac(secret, body)}"
-
-
-def read(secret: bytes, token: str) -> tuple[str, int]:
-    """(purpose, subject) of a token with a valid signature that has not expired."""
+def _legacy_subject(secret: bytes, token: str, purpose: str) -> int | None:
+    """The subject of a never-expiring token in the format before itsdangerous (unsubscribe links in old mail)."""
     try:
-        body, mac = token.split(".")
-        if len(token) > 400 or not hmac.compare_digest(mac, _mac(secret, body)):
-            raise ValueError
-        purpose, subject, expires = _unb64(body).decode().split(":")
-        number, deadline = int(subject), int(expires)
-    except (ValueError, UnicodeDecodeError):
-        raise TokenError("this link is not valid: it may have been cut or changed") from None
-    if deadline and datetime.now(UTC).timestamp() > deadline:
-        raise TokenError("this link has expired", expired=True)
-    return purpose, number
-
-
-def verify(secret: bytes, token: str, purpose: str) -> int:
-    """The subject (subscriber id) of a valid, unexpired token for `purpose`."""
-    kind, subject = read(secret, token)
-    if kind != purpose:
-        raise TokenError("this link is not valid here")
-    return subject
+        body, mac = token.encode("ascii").split(b".")
+        expected = base64.urlsafe_b64encode(hmac.new(secret, body, hashlib.sha256).digest()[:20]).rstrip(b"=")
+        kind, subject, expires = base64.urlsafe_b64decode(body + b"=" * (-len(body) % 4)).decode().split(":")
+        valid = hmac.compare_digest(mac, expected) and kind == purpose and expires == "0"
+        return int(subject) if valid else None
+    except (ValueError, UnicodeError):
+        return None

@@ -10,7 +10,9 @@ Face user names, avatars, organisations or AI summaries are copied.
   record of every curated paper that has one (for its categories), arXiv-metadata layout.
 - daily.jsonl.gz: the last `--days` days of hf-daily-papers, as {"date", "item"} lines in a
   minimal daily_papers item shape.
-- vectors-<model>.npz: every demo paper's vector from `broadsheet embed`'s code (float16, by id).
+- vectors-<model>.npz: every demo paper's vector from `broadsheet embed`'s code (float16, by id),
+  for the model built by scripts/build_model.py at the default token limit. After a model
+  change, `python scripts/build_demo.py --vectors-only` recomputes just this file.
 """
 
 from __future__ import annotations
@@ -30,8 +32,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     parser.add_argument("--days", type=int, default=60)
-    parser.add_argument("--tokens", type=int, default=256, help="embedding token limit (the default setting)")
+    parser.add_argument("--tokens", type=int, default=None, help="embedding token limit (default: the setting's)")
+    parser.add_argument("--vectors-only", action="store_true", help="only recompute the vectors (a new model)")
     args = parser.parse_args()
+    if args.vectors_only:
+        write_vectors(args.tokens)
+        return
     curated = curated_items(args.shared / "hf-daily-papers" / "items.jsonl.gz", args.days)
     wanted = {line["item"]["paper"]["id"] for line in curated}
     firehose = [json.loads(x) for x in (args.shared / "arxiv-ml-demo" / "papers.jsonl").open(encoding="utf-8")]
@@ -45,15 +51,18 @@ def main() -> None:
     write_vectors(args.tokens)
 
 
-def write_vectors(tokens: int) -> None:
-    """Load the demo into a scratch store, embed it like `broadsheet embed`, save the vectors."""
+def write_vectors(tokens: int | None) -> None:
+    """Load the demo into a scratch store, embed it like `broadsheet embed`, save the vectors (only these)."""
     from zoneinfo import ZoneInfo
 
     import numpy as np
 
     from broadsheet import demo
+    from broadsheet.config import Settings
     from broadsheet.embed import MiniLM, embed_pending
     from broadsheet.store import Store
+
+    tokens = tokens or Settings.model_fields["embed_max_tokens"].default
 
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(f"sqlite:///{tmp}/demo.db")
@@ -67,6 +76,8 @@ def write_vectors(tokens: int) -> None:
             ).all()
     ids = np.array([r[0] for r in rows])
     vectors = np.stack([np.frombuffer(r[1], dtype="<f4") for r in rows]).astype(np.float16)
+    for stale in OUT.glob("vectors-*.npz"):  # vectors of another model are of no use to the demo
+        stale.unlink()
     np.savez_compressed(demo.vectors_file(embedder.name), ids=ids, vectors=vectors)
     print(f"{demo.vectors_file(embedder.name).name}: {len(ids)} vectors")
 

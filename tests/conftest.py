@@ -137,3 +137,14 @@ def live(site: Site) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+# -- the fast tier: `pytest -m "not slow"` skips whatever needs the real model, a server or a browser --
+
+SLOW_FIXTURES = {"engine", "client", "server", "site", "live", "demo_store", "browser", "page"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -1,3 +1,4 @@
+import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -75,3 +76,41 @@ def test_demo_loads_once(tmp_path: Path) -> None:
     assert first.exit_code == 0 and "2,514 new" in first.output and "1,416 new" in first.output
     second = run(tmp_path, "demo")
     assert "0 new, 0 updated, 2,514 unchanged" in second.output and "0 new, 0 updated, 1,416 unchanged" in second.output
+
+
+NO_EMBEDDING = {"BROADSHEET_EMBED_ON_INGEST": "0"}  # imports only: no model to load
+
+
+def test_a_cut_short_gzip_imports_what_it_can_and_exits_4(tmp_path: Path) -> None:
+    data = gzip.compress(FIXTURES.joinpath("arxiv_listings_sample.jsonl").read_bytes())
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(data[: len(data) // 2])
+    result = run(tmp_path, "import", str(cut), env=NO_EMBEDDING)
+    assert result.exit_code == 4, result.output
+    assert "62 new" in result.output and "truncated or corrupt" in result.output and "Traceback" not in result.output
+    assert "malformed" not in result.output  # the lines read were fine
+    assert run(tmp_path, "import", str(FIXTURES / "kaggle_sample.jsonl"), env=NO_EMBEDDING).exit_code == 0
+    both = run(tmp_path, "import", str(cut), str(tmp_path / "missing.jsonl"), env=NO_EMBEDDING)
+    assert both.exit_code == 1  # a file that could not be read at all wins
+
+
+def test_a_corrupt_gzip_header_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl.gz"
+    bad.write_bytes(b"\x1f\x8b" + b"garbage" * 20)
+    result = run(tmp_path, "import", str(bad), env=NO_EMBEDDING)
+    assert result.exit_code == 1 and "not a readable gzip file" in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_a_huge_version_skips_one_line_and_keeps_the_rest(tmp_path: Path) -> None:
+    lines = FIXTURES.joinpath("kaggle_sample.jsonl").read_text().splitlines()
+    huge = json.loads(lines[1]) | {"versions": [{"version": "v99999999999999999999", "created": "2007-04-02"}]}
+    path = tmp_path / "versions.jsonl"
+    path.write_text("\n".join([lines[0], json.dumps(huge), lines[2]]) + "\n")
+    result = run(tmp_path, "import", str(path), env=NO_EMBEDDING)
+    assert result.exit_code == 0, result.output
+    assert (
+        "2 new" in result.output
+        and "1 malformed skipped" in result.output
+        and "line 2: field 'versions': version" in result.output
+    )

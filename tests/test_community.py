@@ -2,7 +2,7 @@
 
 import re
 
-from community_site import PASSWORD, Site
+from community_site import PASSWORD, Site, token
 from fastapi.testclient import TestClient
 
 from broadsheet import accounts
@@ -16,15 +16,16 @@ def upvotes(client: TestClient, arxiv_id: str = PAPER) -> int:
 
 def test_sign_up_log_in_log_out_and_change_password(site: Site) -> None:
     client = TestClient(site.app)
-    client.get("/signup")
-    token = client.cookies["bs_csrf"]
-    bad = client.post("/signup", data={"username": "No Spaces!", "password": PASSWORD, "csrf_token": token})
+    before = token(client)
+    bad = client.post("/signup", data={"username": "No Spaces!", "password": PASSWORD, "csrf_token": before})
     assert bad.status_code == 400 and "lowercase letters" in bad.text
-    short = client.post("/signup", data={"username": "carol", "password": "short", "csrf_token": token})
+    short = client.post("/signup", data={"username": "carol", "password": "short", "csrf_token": before})
     assert short.status_code == 400 and "8 to 256" in short.text
+    common = client.post("/signup", data={"username": "carol", "password": "password", "csrf_token": before})
+    assert common.status_code == 400 and "stronger password" in common.text and "common" in common.text
     made = client.post(
         "/signup",
-        data={"username": "carol", "email": "carol@example.org", "password": PASSWORD, "csrf_token": token},
+        data={"username": "carol", "email": "carol@example.org", "password": PASSWORD, "csrf_token": before},
         follow_redirects=False,
     )
     assert (
@@ -33,34 +34,30 @@ def test_sign_up_log_in_log_out_and_change_password(site: Site) -> None:
         and "samesite=lax" in made.headers["set-cookie"].lower()
     )
     assert 'href="/u/carol"' in client.get("/").text
+    session = token(client)
+    assert session != before  # the CSRF token is the session's: logging in rotated it
+    assert client.post("/settings/profile", data={"csrf_token": before}).status_code == 403
     taken = TestClient(site.app)
-    taken.get("/signup")
-    again = taken.post(
-        "/signup", data={"username": "carol", "password": PASSWORD, "csrf_token": taken.cookies["bs_csrf"]}
-    )
+    again = taken.post("/signup", data={"username": "carol", "password": PASSWORD, "csrf_token": token(taken)})
     assert again.status_code == 400 and "already registered" in again.text
     changed = client.post(
-        "/settings/password", data={"current": PASSWORD, "new": "a new long password", "csrf_token": token}
+        "/settings/password", data={"current": PASSWORD, "new": "a new long password", "csrf_token": session}
     )
     assert changed.status_code == 200 and "Password changed" in changed.text
-    client.post("/logout", data={"csrf_token": token})
+    client.post("/logout", data={"csrf_token": session})
     assert 'href="/login"' in client.get("/").text
+    visit = token(client)
     assert (
-        client.post("/login", data={"username": "carol", "password": PASSWORD, "csrf_token": token}).status_code == 400
+        client.post("/login", data={"username": "carol", "password": PASSWORD, "csrf_token": visit}).status_code == 400
     )
-    assert (
-        client.post(
-            "/login", data={"username": "carol", "password": "a new long password", "csrf_token": token}
-        ).status_code
-        == 200
-    )
+    again_in = client.post("/login", data={"username": "carol", "password": "a new long password", "csrf_token": visit})
+    assert again_in.status_code == 200
 
 
 def test_failed_logins_are_throttled(site: Site) -> None:
     accounts.sign_up(site.store, "dave", None, PASSWORD)
     client = TestClient(site.app, client=("192.0.2.7", 50000))
-    client.get("/login")
-    form = {"username": "dave", "password": "wrong password", "csrf_token": client.cookies["bs_csrf"]}
+    form = {"username": "dave", "password": "wrong password", "csrf_token": token(client)}
     codes = [client.post("/login", data=form).status_code for _ in range(6)]
     assert codes == [400] * 5 + [429]
     locked = client.post("/login", data=form | {"password": PASSWORD})
@@ -90,9 +87,9 @@ def test_submitting_papers_follows_the_rules(site: Site) -> None:
     lenient = site.app_with(submit_max_age_days=100_000, submit_daily_cap=2)
     erin = site.member("erin")
     erin_lenient = TestClient(lenient, cookies=dict(erin.cookies), headers=dict(erin.headers))
-    too_old = erin.post("/api/papers/submit", json={"paperId": "https://arxiv.org/abs/2104.12255v1"})
-    assert too_old.status_code == 422 and "last 14 days" in too_old.json()["error"]
-    made = erin_lenient.post(
+    too_old = erin.post("/api/papers/submit", json={"paperId": "2606.19617"})
+    assert too_old.status_code == 400 and "last 14 days" in too_old.json()["error"]
+    queued = erin_lenient.post(
         "/api/papers/submit",
         json={
             "paperId": "https://arxiv.org/abs/2104.12255v1",
@@ -100,20 +97,25 @@ def test_submitting_papers_follows_the_rules(site: Site) -> None:
             "githubRepo": "https://github.com/a/b",
         },
     )
-    assert made.status_code == 201 and made.headers["location"] == "/papers/2104.12255"
-    item = made.json()
+    assert queued.status_code == 202 and queued.json()["status"] == "queued"  # unknown: fetched in the background
+    assert erin_lenient.post("/api/papers/submit", json={"paperId": "2104.12255"}).status_code == 202  # same job
+    assert site.drain(submit_max_age_days=100_000, submit_daily_cap=2) >= 1
+    assert site.arxiv.requests("/api/query")[-1][1]["id_list"] == "2104.12255"  # fetched from arXiv
+    assert erin.get(queued.json()["job"]).json()["status"] == "done"
+    item = next(i for i in erin.get("/api/daily_papers", params={"submitter": "erin"}).json())
     assert (
         item["submittedBy"]["name"] == "erin"
         and item["comment"] == "A must-read"
         and item["paper"]["githubRepo"] == "https://github.com/a/b"
     )
-    assert site.arxiv.requests("/api/query")[-1][1]["id_list"] == "2104.12255"  # fetched from arXiv
     assert erin_lenient.post("/api/papers/submit", json={"paperId": "2104.12255"}).status_code == 409
     assert erin_lenient.post("/api/papers/submit", json={"paperId": "2606.19617"}).status_code == 201
     capped = erin_lenient.post("/api/papers/submit", json={"paperId": "2606.19859"})
     assert capped.status_code == 429 and "2 papers today" in capped.json()["error"]
     unknown = erin_lenient.post("/api/papers/submit", json={"paperId": "2101.99999"})
-    assert unknown.status_code == 404 and "not on arXiv" in unknown.json()["error"]
+    assert unknown.status_code == 202
+    site.drain()
+    assert "arXiv has no paper" in erin.get(unknown.json()["job"]).json()["error"]
     assert erin.post("/api/papers/submit", json={"paperId": "not an id"}).status_code == 400
     bad_link = erin_lenient.post(
         "/api/papers/submit", json={"paperId": "2606.20000", "githubRepo": "javascript:alert(1)"}
@@ -196,10 +198,7 @@ def test_a_banned_user_cannot_write_and_their_votes_stop_counting(site: Site) ->
     assert mallory.post("/api/papers/2608.20335/vote", json={"up": False}).status_code == 401  # session ended
     assert upvotes(mallory, "2608.20335") == before
     relog = TestClient(site.app)
-    relog.get("/login")
-    refused = relog.post(
-        "/login", data={"username": "mallory", "password": PASSWORD, "csrf_token": relog.cookies["bs_csrf"]}
-    )
+    refused = relog.post("/login", data={"username": "mallory", "password": PASSWORD, "csrf_token": token(relog)})
     assert refused.status_code == 400 and "suspended" in refused.text
     accounts.set_banned(site.store, "mallory", False)
     assert upvotes(mallory, "2608.20335") == before + 1  # reinstated: the vote counts again
@@ -229,14 +228,21 @@ def test_an_unknown_paper_page_offers_to_index_it_from_arxiv(site: Site) -> None
         and "Not indexed yet" in page.text
         and 'action="/papers/astro-ph/0601001/index"' in page.text
     )
-    indexed = kim.post(
-        "/papers/astro-ph/0601001/index", data={"csrf_token": kim.cookies["bs_csrf"]}, follow_redirects=False
-    )
+    indexed = kim.post("/papers/astro-ph/0601001/index", data={"csrf_token": token(kim)}, follow_redirects=False)
     assert indexed.status_code == 303 and indexed.headers["location"] == "/papers/astro-ph/0601001"
+    pending = kim.get("/papers/astro-ph/0601001")
+    assert pending.status_code == 404 and "Being fetched from arXiv" in pending.text  # the worker has not run yet
+    assert site.drain() >= 1
     assert "Frequency of Hot Jupiters" in kim.get("/papers/astro-ph/0601001").text
-    assert kim.post("/api/papers/index", json={"arxivId": "astro-ph/0601001v1"}).json() == {"id": "astro-ph/0601001"}
+    known = kim.post("/api/papers/index", json={"arxivId": "astro-ph/0601001v1"})
+    assert known.status_code == 200 and known.json()["id"] == "astro-ph/0601001"
     missing = kim.post("/api/papers/index", json={"arxivId": "2101.99999"})
-    assert missing.status_code == 404 and "not on arXiv" in missing.json()["error"]
+    assert missing.status_code == 202 and missing.json()["status"] == "queued"
+    site.drain()
+    job = kim.get(missing.json()["job"]).json()
+    assert job["status"] == "failed" and "arXiv has no paper 2101.99999" in job["error"]
+    failed = kim.get("/papers/2101.99999")
+    assert "Could not fetch it" in failed.text and "Try again" in failed.text
     assert site.guest().post("/api/papers/index", json={"arxivId": "2104.12255"}).status_code == 401
     assert "Log in</a> to index it" in site.guest().get("/papers/2101.99998").text
 

@@ -1,6 +1,12 @@
+import dataclasses
+import re
 from datetime import UTC, datetime
+from typing import Any
+
+import pytest
 
 from broadsheet import metadata
+from broadsheet.models import Paper
 
 
 def test_categories_keep_primary_first_and_move_class_codes_out() -> None:
@@ -44,3 +50,51 @@ def test_withdrawn_detection() -> None:
     assert metadata.is_withdrawn("This paper has been withdrawn by the author due to an error")
     assert metadata.is_withdrawn("Withdrawn: duplicate of 2401.00001")
     assert not metadata.is_withdrawn("We study withdrawn papers", "12 pages")
+
+
+def test_xml_safe_drops_only_what_xml_forbids() -> None:
+    kept = "tab\tnewline\nreturn\r astral 😀 𠜎 bidi \u202e\u200f DEL\x7f C1\x85 \ufffd"
+    assert metadata.xml_safe(kept) == kept
+    assert metadata.xml_safe("a\x00b\x01c\x08d\x0be\x0cf\x1fg\ud800h\udfffi\ufffej\uffff") == "abcdefghij"
+
+
+def test_clean_paper_cleans_every_text_field() -> None:
+    dirty = Paper("2608.00001", "Ti\x01tle", "Abs\x08tract", ("A\x00uthor", "B"), ("cs.CL",), comment="c\x1f",
+                  journal_ref="j\x0b", doi="d\ufffe", license="l\x02", acm_class="I.2\x03", msc_class="68\x04",
+                  code_url="https://github.com/a/b\x05", project_url="https://x.org\x06")  # fmt: skip
+    clean = metadata.clean_paper(dirty)
+    assert clean == Paper("2608.00001", "Title", "Abstract", ("Author", "B"), ("cs.CL",), comment="c",
+                          journal_ref="j", doi="d", license="l", acm_class="I.2", msc_class="68",
+                          code_url="https://github.com/a/b", project_url="https://x.org")  # fmt: skip
+    for field in dataclasses.fields(Paper):
+        value = getattr(clean, field.name)
+        for text in value if isinstance(value, tuple) else [value]:
+            assert not isinstance(text, str) or metadata.xml_safe(text) == text, field.name
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"title": "t" * 1_001}, "field 'title' is too long (1,001 characters; at most 1,000)"),
+        ({"abstract": "a" * 20_001}, "field 'abstract' is too long"),
+        ({"comment": "c" * 5_001}, "field 'comment' is too long"),
+        ({"doi": "d" * 2_001}, "field 'doi' is too long"),
+        ({"authors": ("n" * 1_001,)}, "an author's name is too long"),
+        ({"authors": ("A",) * 10_001}, "10,001 names"),
+        ({"categories": ("cs.CL",) * 101}, "101 entries"),
+        ({"version": 10_001}, "version 10001 is out of range"),
+        ({"version": 0}, "version 0 is out of range"),
+        ({"title": "\x01\x02 "}, "title' is empty"),
+    ],
+)
+def test_clean_paper_refuses_sizes_no_real_record_has(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(metadata.OutOfBounds, match=re.escape(message)):
+        metadata.clean_paper(dataclasses.replace(Paper("2608.00001", "Title", "Abstract"), **changes))
+    at_limits = Paper("2608.00001", "t" * 1_000, "a" * 20_000, ("n" * 1_000,) * 10_000, version=10_000)
+    assert metadata.clean_paper(at_limits) == at_limits
+
+
+@pytest.mark.parametrize("stamp", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00-05:00", "1066-10-14T09:00:00Z"])
+def test_timestamps_out_of_range_are_a_value_error_not_an_overflow(stamp: str) -> None:
+    with pytest.raises(ValueError, match="not between 1900 and 2999"):
+        metadata.parse_timestamp(stamp)

@@ -11,6 +11,7 @@ from conftest import FIXTURES
 from fastapi.testclient import TestClient
 
 from broadsheet.embed import MiniLM, embed_pending, paper_text
+from broadsheet.highlight import stem
 from broadsheet.lexical import LexicalIndex
 from broadsheet.models import Filters, Paper
 from broadsheet.search import Engine, InvalidQuery, make_filters
@@ -149,3 +150,75 @@ def test_search_api_filters_highlights_and_similar(client: TestClient) -> None:
     assert "Similar papers" in page and similar[0]["id"] in page
     filtered = client.get("/search", params={"q": "robot", "category": "cs.RO", "has_code": "true"})
     assert filtered.status_code == 200 and 'name="category" value="cs.RO"' in filtered.text
+
+
+# -- what people type: names, short keyword queries, typos, nonsense (issue 11) -----------------------
+
+
+def papers_by(store: Store, name: str) -> set[str]:
+    with store.db.read() as conn:
+        rows = conn.exec_driver_sql("SELECT arxiv_id, authors FROM papers").all()
+    return {arxiv_id for arxiv_id, authors in rows if name in json.loads(authors)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["Chengsong Huang", "Peiwen Zhang", "Kartik Narayan"])
+def test_an_author_name_finds_that_authors_papers_first(engine: Engine, demo_store: Store, name: str) -> None:
+    theirs = papers_by(demo_store, name)
+    top = [h.view.paper.arxiv_id for h in engine.search(name, limit=len(theirs))]
+    assert theirs and set(top) == theirs
+    if name == "Chengsong Huang":
+        assert "2608.19880" in top  # EnvHarness, his first-author paper
+    surname = name.split()[-1]
+    if surname == "Narayan":  # a rare surname alone: his paper first
+        assert engine.search(surname, limit=1)[0].view.paper.arxiv_id in theirs
+
+
+def both_words(paper: Paper) -> bool:
+    """Both words, as the keyword index sees them (stems: "meaningfully" has "meaningful"'s stem)."""
+    found = {stem(w) for w in re.findall(r"\w+", f"{paper.title} {paper.abstract} {' '.join(paper.authors)}")}
+    return {stem("meaningful"), stem("representations")} <= found
+
+
+@pytest.mark.slow
+def test_a_short_query_ranks_papers_with_every_word_first(engine: Engine) -> None:
+    papers = [h.view.paper for h in engine.search("meaningful representations", limit=40)]
+    flags = [both_words(p) for p in papers]
+    assert flags[0] and True in flags and False in flags
+    assert flags == sorted(flags, reverse=True)  # every paper with both words before any paper without
+
+
+@pytest.mark.slow
+def test_nonsense_finds_nothing_and_says_so(engine: Engine, client: TestClient) -> None:
+    assert engine.search("zzqxjv plorbt") == []
+    found = engine.results("zzqxjv plorbt")
+    assert found.total == 0 and found.hits == []
+    page = client.get("/search", params={"q": "zzqxjv plorbt"})
+    assert page.status_code == 200 and "No papers match" in page.text and 'class="card"' not in page.text
+
+
+@pytest.mark.slow
+def test_typos_are_corrected_and_the_page_says_so(engine: Engine, client: TestClient) -> None:
+    found = engine.results("difusion transformr")
+    assert found.searched == "diffusion transformer" and found.total > 20
+    assert "diffusion" in found.hits[0].view.paper.title.lower()
+    page = client.get("/search", params={"q": "difusion transformr"}).text
+    assert "Showing results for <strong>diffusion transformer</strong>" in page and "<mark>Diffusion" in page
+    assert engine.results("zzqxjv transformerz plorbt").total > 0  # a title word one edit away matches (fuzzy)
+    suggested = engine.results("zzqxjv transfromerz plorbt")  # two edits from a known word: only suggested
+    assert suggested.total == 0 and suggested.suggestions == ["zzqxjv transformer plorbt", "try fewer words"]
+
+
+@pytest.mark.slow
+def test_the_page_counts_sorts_and_marks_authors(client: TestClient, engine: Engine) -> None:
+    page = client.get("/search", params={"q": "Kartik Narayan"}).text
+    total = engine.results("Kartik Narayan").total
+    assert f"<strong>{total}</strong> result" in page and "<mark>Kartik Narayan</mark>" in page
+    newest = engine.search("video generation", sort="newest", limit=30)
+    assert [h.view.paper.published for h in newest] == sorted((h.view.paper.published for h in newest), reverse=True)
+    voted = engine.search("video generation", sort="upvotes", limit=30)
+    assert [h.view.upvotes for h in voted] == sorted((h.view.upvotes for h in voted), reverse=True)
+    assert voted[0].view.upvotes > 0
+    sorted_page = client.get("/search", params={"q": "video generation", "sort": "upvotes"})
+    assert sorted_page.status_code == 200 and '<strong aria-current="true">Most upvoted</strong>' in sorted_page.text
+    assert client.get("/search", params={"q": "video", "sort": "random"}).status_code == 400

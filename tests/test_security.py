@@ -13,12 +13,14 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from broadsheet import accounts
+from broadsheet.web.security import expected_token
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 VALUES = {
     "paper_id": "2608.19880",
     "comment_id": "1",
     "claim_id": "1",
+    "job_id": "1",
     "decision": "approve",
     "username": "victim",
     "value": "2026-08-21",
@@ -131,15 +133,16 @@ def test_fifty_concurrent_voters_leave_exact_counts(site: Site, live: str) -> No
     base = {p: httpx.get(f"{live}/api/papers/{p}").json()["upvotes"] for p in papers}
     voters = []
     for i in range(50):
-        user = accounts.sign_up(site.store, f"voter{i:02d}", None, "password1234")
+        user = accounts.sign_up(site.store, f"voter{i:02d}", None, "correct horse battery")
         voters.append(accounts.new_session(site.store, user))
     final: dict[tuple[int, str], bool] = {}
     errors: list[str] = []
 
     def vote(i: int) -> None:
         rng = random.Random(i)
-        cookies = {"bs_session": voters[i], "bs_csrf": "t" * 32}
-        with httpx.Client(base_url=live, cookies=cookies, headers={"X-CSRF-Token": "t" * 32}, timeout=60) as client:
+        csrf = expected_token(site.app.state.secret, voters[i], "")  # what the session's pages carry
+        cookies = {"bs_session": voters[i]}
+        with httpx.Client(base_url=live, cookies=cookies, headers={"X-CSRF-Token": csrf}, timeout=60) as client:
             for _ in range(12):
                 paper, up = rng.choice(papers), rng.random() < 0.6
                 response = client.post(f"/api/papers/{paper}/vote", json={"up": up})
@@ -157,3 +160,34 @@ def test_fifty_concurrent_voters_leave_exact_counts(site: Site, live: str) -> No
     for paper in papers:
         expected = base[paper] + sum(1 for (_, p), up in final.items() if p == paper and up)
         assert httpx.get(f"{live}/api/papers/{paper}").json()["upvotes"] == expected
+
+
+def test_a_client_chosen_csrf_value_is_worthless_and_other_sites_are_refused(site: Site) -> None:
+    member = site.member("csrfchooser")
+    chosen = {"X-CSRF-Token": "t" * 32}
+    member.cookies.set("bs_csrf", "t" * 32)  # double-submit with a value the client picked: refused now
+    assert member.post("/api/papers/2608.19880/vote", json={"up": True}, headers=chosen).status_code == 403
+    assert member.post("/api/papers/2608.19880/vote", json={"up": True}).status_code == 200  # the session's token
+    evil = {"Origin": "https://evil.example"}
+    refused = member.post("/api/papers/2608.19880/vote", json={"up": True}, headers=evil)
+    assert refused.status_code == 403 and "another site" in refused.json()["error"]
+    same = member.post("/api/papers/2608.19880/vote", json={"up": True}, headers={"Origin": "http://testserver"})
+    assert same.status_code == 200
+    referred = member.post("/api/papers/2608.19880/vote", json={"up": True},
+                           headers={"Referer": "https://evil.example/page"})  # fmt: skip
+    assert referred.status_code == 403
+
+
+def test_the_host_header_never_reaches_links(site: Site) -> None:
+    guest = site.guest()
+    response = guest.get("/api/papers", params={"limit": 2}, headers={"Host": "evil.example"})
+    assert response.status_code == 200
+    assert "evil.example" not in response.headers["link"]
+    assert response.headers["link"].startswith(f"<{site.settings.public_url}/api/papers?")
+
+
+def test_admins_cannot_suspend_themselves(site: Site) -> None:
+    boss = site.member("selfbanner", admin=True)
+    refused = boss.post("/u/selfbanner/ban", data={"banned": "true"})
+    assert refused.status_code == 400 and "your own account" in refused.text
+    assert not site.store.users.get("selfbanner").banned  # type: ignore[union-attr]

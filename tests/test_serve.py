@@ -30,7 +30,13 @@ def test_serve_creates_the_database_loads_the_demo_and_serves_within_60s(tmp_pat
         assert page is not None and page.status_code == 200, "site not up within 60 s"
         assert "EnvHarness" in page.text
         assert (tmp_path / "site" / "broadsheet.db").exists()
+        feed = httpx.get(f"http://127.0.0.1:{port}/feeds/daily.atom", timeout=10).text
+        assert f"http://127.0.0.1:{port}/papers/" in feed  # links follow the real port (before: always :8000)
+        for path in ("/api/docs", "/docs"):
+            docs = httpx.get(f"http://127.0.0.1:{port}{path}", timeout=10)
+            assert docs.status_code == 200 and "/static/swagger/" in docs.text  # offline: no CDN
     finally:
         proc.terminate()
         output = proc.communicate(timeout=20)[0]
     assert "loading the demo corpus" in output
+    assert "mail is written to" in output  # no SMTP server: mail goes to files, and the log says where

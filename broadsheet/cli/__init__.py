@@ -1,7 +1,8 @@
 """`broadsheet` command line: each command parses, calls the library, prints.
 
-Exit codes: 0 done (for sync commands: something changed), 1 done but nothing changed or
-something was not found, 2 bad usage or settings, 3 an outside service failed.
+Exit codes: 0 done (for sync commands: something changed), 1 done but nothing changed,
+something was not found, or a file could not be read at all, 2 bad usage or settings, 3 an outside
+service failed, 4 (`import`) a file was damaged or cut short: what could be read was imported.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from broadsheet.config import Settings
-from broadsheet.fetcher import Fetcher, Politeness
+from broadsheet.fetcher import Fetcher, Pace, Politeness
 from broadsheet.importer import ImportReport
 from broadsheet.store import Store
 
@@ -58,15 +59,18 @@ def open_store(settings: Settings) -> Store:
     return store
 
 
-def make_fetcher(settings: Settings, *, interval: float) -> Fetcher:
+def make_fetcher(settings: Settings, *, interval: float, store: Store | None = None, service: str = "arxiv") -> Fetcher:
+    """A polite fetcher; with `store`, requests are spaced for the whole deployment (every host and worker)."""
+    from broadsheet.worker import user_agent
+
     politeness = Politeness(
         min_interval=interval,
         retries=settings.http_retries,
         backoff=settings.http_backoff,
         timeout=settings.http_timeout,
     )
-    contact = f"; mailto:{settings.contact_email}" if settings.contact_email else ""
-    return Fetcher(politeness, user_agent=f"Broadsheet/0.1 (self-hosted Daily Papers{contact})")
+    pace = Pace(store.pacer.reserve, service, interval) if store is not None else None
+    return Fetcher(politeness, user_agent=user_agent(settings), pace=pace)
 
 
 def print_reports(reports: list[ImportReport]) -> None:

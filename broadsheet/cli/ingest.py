@@ -1,4 +1,9 @@
-"""Ingestion commands: import, sync (arXiv announcements), harvest (OAI-PMH), fetch (arXiv API), sync-hf."""
+"""Ingestion commands: import, sync (arXiv announcements), harvest (OAI-PMH), fetch (arXiv API), sync-hf.
+
+`import` exits 1 when a file cannot be read at all (missing, not gzip, not the format), else 4
+when a file was damaged or cut short (what could be read was imported), else 0; malformed
+lines are reported and skipped and do not change the exit code.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ from broadsheet.importer import FORMATS, Format, ImportFailed, ImportReport, Opt
 from broadsheet.models import UpsertResult
 from broadsheet.store import Store
 
+DAMAGED = 4  # exit code: a file was damaged or cut short; what could be read was imported
 COLUMNS = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
            TextColumn("{task.fields[rate]}"), TimeElapsedColumn())  # fmt: skip
 
@@ -58,25 +64,31 @@ def import_(
         str | None, typer.Option("--date", help="Daily-Papers day of an hf file (default: from its name).")
     ] = None,
 ) -> None:
-    """Import arXiv metadata (JSON Lines, Kaggle layout) or Hugging Face daily_papers responses."""
+    """Import arXiv metadata (JSON Lines, Kaggle layout) or Hugging Face daily_papers responses.
+
+    Exits 1 if a file cannot be read at all, 4 if one was damaged or cut short (what could be read was imported).
+    """
     settings: Settings = ctx.obj
     if fmt is not None and fmt not in FORMATS:
         raise fail(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}", 2)
     options = Options(zone=settings.zone, day=_day(day, "--date"))
     store = open_store(settings)
-    failures = 0
+    failures = damaged = 0
     for path in paths:
         try:
             report = _import_with_progress(store, path, options, fmt)
         except ImportFailed as exc:
-            err.print(f"[red]{exc}[/]", highlight=False)
+            err.print(str(exc), style="red", highlight=False, markup=False)
             failures += 1
             continue
         print_reports([report])
+        if report.damaged:
+            err.print(f"{path}: {report.damaged}; what was read before is imported", highlight=False, markup=False)
+            damaged += 1
     embed_new(store, settings)
     store.close()
-    if failures:
-        raise typer.Exit(1)
+    if failures or damaged:
+        raise typer.Exit(1 if failures else DAMAGED)
 
 
 def _import_with_progress(store: Store, path: Path, options: Options, fmt: str | None) -> ImportReport:
@@ -107,7 +119,7 @@ def sync(
     except ValueError as exc:
         raise fail(str(exc), 2) from None
     store = open_store(settings)
-    fetcher = make_fetcher(settings, interval=settings.arxiv_delay)
+    fetcher = make_fetcher(settings, interval=settings.arxiv_delay, store=store)
     with _outside("arXiv feed"):
         report = arxiv.sync(store, fetcher, cats, url=settings.arxiv_rss_url)
     kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(report.kinds.items())) or "no announcements"
@@ -144,7 +156,7 @@ def harvest(
             rate = checkpoint.records / max(time.monotonic() - started, 1e-6)
             bar.update(task, completed=checkpoint.records, total=page.complete_size, rate=f"{rate:,.0f} records/s")
 
-        fetcher = make_fetcher(settings, interval=settings.arxiv_delay)
+        fetcher = make_fetcher(settings, interval=settings.arxiv_delay, store=store)
         result = oai.harvest(store, fetcher, params, resume=resume, on_page=on_page)
     r = result.upserts
     out.print(
@@ -168,7 +180,7 @@ def fetch(
         raise fail(str(exc), 2) from None
     store = open_store(settings)
     with _outside("arXiv API"):
-        fetcher = make_fetcher(settings, interval=settings.arxiv_delay)
+        fetcher = make_fetcher(settings, interval=settings.arxiv_delay, store=store)
         report = arxiv.fetch_into(store, fetcher, wanted, url=settings.arxiv_api_url)
     r = report.result
     out.print(f"{len(report.found)} found: {r.new} new, {r.updated} updated, {r.unchanged} unchanged", highlight=False)
@@ -187,7 +199,8 @@ def sync_hf(
     the_day = _day(day, "--date") or datetime.now(settings.zone).date()
     store = open_store(settings)
     with _outside("Hugging Face"):
-        raw = hf.fetch_day(make_fetcher(settings, interval=1.0), the_day, url=settings.hf_api_url)
+        fetcher = make_fetcher(settings, interval=1.0, store=store, service="hf")
+        raw = hf.fetch_day(fetcher, the_day, url=settings.hf_api_url)
     records, errors = [], 0
     for record in hf.records(raw, day=the_day, zone=settings.zone):
         if isinstance(record, RecordError):

@@ -38,17 +38,47 @@ def serve(
 
     from broadsheet.web import create_app
 
-    settings: Settings = ctx.obj
+    given = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    settings: Settings = ctx.obj.model_copy(update=given)  # links in mail and feeds follow the real address
     store = open_store(settings)
     if settings.load_demo and store.papers.count() == 0:
         out.print("Empty database: loading the demo corpus…")
         print_reports(demo.load(store, settings.zone, model=model_name(settings)))
-    where, number = host or settings.host, port or settings.port
+    if not settings.smtp_host:
+        out.print(f"No SMTP server configured: mail is written to {settings.mail_dir}/", highlight=False)
     if reload:
         store.close()
-        uvicorn.run("broadsheet.web:app_from_env", factory=True, reload=True, host=where, port=number)
+        uvicorn.run("broadsheet.web:app_from_env", factory=True, reload=True, host=settings.host, port=settings.port)
     else:
-        uvicorn.run(create_app(settings, store), host=where, port=number)
+        uvicorn.run(create_app(settings, store), host=settings.host, port=settings.port)
+
+
+@app.command()
+def worker(
+    ctx: typer.Context,
+    once: Annotated[bool, typer.Option("--once", help="Run the jobs that are due now, then exit.")] = False,
+) -> None:
+    """Run background jobs (fetch papers from arXiv, send mail); any number may run, on any host."""
+    import signal
+    import threading
+
+    from broadsheet.cli import embedder_for
+    from broadsheet.worker import Worker
+
+    settings: Settings = ctx.obj
+    store = open_store(settings)
+    runner = Worker(store, settings, embedder_for(settings))
+    if once:
+        done = 0
+        while runner.run_once():
+            done += 1
+        out.print(f"{done} jobs run; {store.jobs.waiting()} waiting", highlight=False)
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    out.print("worker running (Ctrl-C to stop)")
+    runner.run(stop)
 
 
 @app.command("demo")

@@ -12,16 +12,20 @@ from broadsheet.config import Settings
 
 users_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
 app.add_typer(users_app, name="user")
-Password = Annotated[
-    str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="Asked for when not given.")
-]
+Password = Annotated[str | None, typer.Option(help="Asked for when not given.")]
+
+
+def _password(given: str | None) -> str:
+    if given is not None:
+        return given
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
 @users_app.command("create")
 def create(
     ctx: typer.Context,
     username: Annotated[str, typer.Argument(help="3-30 lowercase letters, digits, - or _.")],
-    password: Password,
+    password: Password = None,
     email: Annotated[str | None, typer.Option(help="Email address (optional).")] = None,
     admin: Annotated[bool, typer.Option("--admin", help="Make this account an administrator.")] = False,
 ) -> None:
@@ -29,7 +33,7 @@ def create(
     settings: Settings = ctx.obj
     store = open_store(settings)
     try:
-        user = accounts.sign_up(store, username, email, password, admin=admin)
+        user = accounts.sign_up(store, username, email, _password(password), admin=admin)
     except accounts.AccountError as exc:
         raise fail(str(exc), 2) from None
     out.print(f"created {'admin ' if user.is_admin else ''}account {user.username}", highlight=False)
@@ -65,11 +69,11 @@ def unban(ctx: typer.Context, username: Annotated[str, typer.Argument(help="The 
 
 @users_app.command("password")
 def reset_password(
-    ctx: typer.Context, username: Annotated[str, typer.Argument(help="The account.")], password: Password
+    ctx: typer.Context, username: Annotated[str, typer.Argument(help="The account.")], password: Password = None
 ) -> None:
     """Set a new password for an account (ends its sessions)."""
     try:
-        accounts.set_password(open_store(ctx.obj), username, password)
+        accounts.set_password(open_store(ctx.obj), username, _password(password))
     except accounts.AccountError as exc:
         raise fail(str(exc), 1) from None
     out.print(f"password of {username} changed")

@@ -14,6 +14,8 @@ from broadsheet.store.digests import Deliveries, Subscribers
 from broadsheet.store.embeddings import Embeddings
 from broadsheet.store.engine import Db, make_engine, migrate, needs_migration
 from broadsheet.store.harvests import Harvests
+from broadsheet.store.jobs import Jobs
+from broadsheet.store.limits import Counters, Locks, Pacer, Secrets
 from broadsheet.store.papers import Cursor, Papers
 from broadsheet.store.users import Users
 
@@ -32,6 +34,11 @@ class Store:
         self.claims = Claims(db)
         self.subscribers = Subscribers(db)
         self.deliveries = Deliveries(db)
+        self.jobs = Jobs(db)
+        self.counters = Counters(db)
+        self.pacer = Pacer(db)
+        self.secrets = Secrets(db)
+        self.locks = Locks(db)
 
     @classmethod
     def open(cls, url: str) -> Store:

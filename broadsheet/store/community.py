@@ -105,7 +105,8 @@ class Community:
     def add_comment(self, paper_id: int, user_id: int, body: str, parent_id: int | None) -> Comment:
         with self.db.write() as conn:
             values = {"paper_id": paper_id, "user_id": user_id, "body": body, "parent_id": parent_id}
-            row_id = conn.execute(insert(comments).values(**values, created_at=datetime.now(UTC))).lastrowid
+            statement = insert(comments).values(**values, created_at=datetime.now(UTC)).returning(comments.c.id)
+            row_id = conn.execute(statement).scalar_one()
             return _comment(conn.execute(_comment_select.where(comments.c.id == row_id)).one())
 
     def comment(self, comment_id: int) -> Comment | None:

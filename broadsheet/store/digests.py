@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import case, func, insert, select, update
 
 from broadsheet.models import Preferences, Subscriber
 from broadsheet.store.engine import Db
@@ -93,19 +93,18 @@ class Subscribers:
             return [_subscriber(r) for r in conn.execute(query.order_by(subscribers.c.id))]
 
     def delivered(self, subscriber_id: int, *, ok: bool, pause_after: int) -> None:
-        """Count permanent failures in a row; pause the address after `pause_after` of them."""
+        """Count permanent failures in a row (one atomic UPDATE); pause the address after `pause_after` of them."""
+        query = update(subscribers).where(subscribers.c.id == subscriber_id)
         with self.db.write() as conn:
-            query = update(subscribers).where(subscribers.c.id == subscriber_id)
             if ok:
                 conn.execute(query.values(failures=0))
                 return
-            failures = conn.execute(
-                select(subscribers.c.failures).where(subscribers.c.id == subscriber_id)
-            ).scalar_one()
-            values: dict[str, Any] = {"failures": failures + 1}
-            if failures + 1 >= pause_after:
-                values |= {"status": "paused", "changed_at": datetime.now(UTC)}
-            conn.execute(query.where(subscribers.c.status == "active").values(**values))
+            pause = subscribers.c.failures + 1 >= pause_after
+            conn.execute(query.where(subscribers.c.status == "active").values(
+                failures=subscribers.c.failures + 1,
+                status=case((pause, "paused"), else_=subscribers.c.status),
+                changed_at=case((pause, datetime.now(UTC)), else_=subscribers.c.changed_at),
+            ))  # fmt: skip
 
 
 class Delivery(NamedTuple):
@@ -155,11 +154,13 @@ class Deliveries:
             active = set(
                 conn.execute(select(subscribers.c.id).where(wanted, subscribers.c.status == "active")).scalars()
             )
-            conn.execute(update(deliveries).where(rows, deliveries.c.subscriber_id.in_(active))
-                         .values(status="sending", updated_at=now))  # fmt: skip
-            conn.execute(update(deliveries).where(rows, deliveries.c.subscriber_id.not_in(active))
+            still_open = rows & deliveries.c.status.in_(["queued", "sending"])  # never a row another run finished
+            sending = update(deliveries).where(still_open, deliveries.c.subscriber_id.in_(active))
+            sending = sending.values(status="sending", updated_at=now).returning(deliveries.c.subscriber_id)
+            claimed = set(conn.execute(sending).scalars())
+            conn.execute(update(deliveries).where(still_open, deliveries.c.subscriber_id.not_in(active))
                          .values(status="skipped", updated_at=now))  # fmt: skip
-        return [sid for sid in subscriber_ids if sid in active]
+        return [sid for sid in subscriber_ids if sid in claimed]
 
     def skip(self, period: str, subscriber_ids: Sequence[int]) -> None:
         if subscriber_ids:

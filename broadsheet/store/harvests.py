@@ -53,8 +53,10 @@ class Harvests:
     def start(self, key: HarvestKey) -> Checkpoint:
         now = datetime.now(UTC)
         with self.db.write() as conn:
-            row_id = conn.execute(insert(harvests).values(**key._asdict(), started_at=now, updated_at=now)).lastrowid
-            return _load(conn, int(row_id or 0))
+            statement = (
+                insert(harvests).values(**key._asdict(), started_at=now, updated_at=now).returning(harvests.c.id)
+            )
+            return _load(conn, conn.execute(statement).scalar_one())
 
     def unfinished(self, key: HarvestKey) -> Checkpoint | None:
         query = select(harvests.c.id).where(harvests.c.done.is_(False)).order_by(harvests.c.id.desc())

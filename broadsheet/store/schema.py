@@ -98,6 +98,7 @@ users = Table(
     Column("votes_public", Boolean, nullable=False, server_default=text("1")),
     Column("banned_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("email_verified_at", UTCDateTime),
 )
 
 daily_entries = Table(
@@ -188,13 +189,46 @@ sessions = Table(
     Index("ix_sessions_user", "user_id"),
 )
 
-throttles = Table(
-    "throttles",
+counters = Table(  # fixed-window counters: rate limits and login throttles, updated atomically
+    "counters",
     metadata,
     Column("key", String(300), primary_key=True),
-    Column("failures", Integer, nullable=False),
-    Column("first_at", UTCDateTime, nullable=False),
-    Column("locked_until", UTCDateTime),
+    Column("count", Integer, nullable=False),
+    Column("window_start", UTCDateTime, nullable=False),
+)
+
+jobs = Table(  # background work: fetching papers from arXiv, sending mail; claimed by any worker
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(32), nullable=False),  # fetch | mail
+    Column("key", String(300), nullable=False),  # what makes it the same job (an arXiv id, a Message-ID)
+    Column("status", String(16), nullable=False),  # queued | running | done | failed
+    Column("payload", JSON, nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("run_after", UTCDateTime, nullable=False),
+    Column("locked_until", UTCDateTime),  # a running job whose lease ran out was left by a dead worker
+    Column("error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("kind", "key", name="uq_jobs_kind_key"),
+    Index("ix_jobs_status_run_after", "status", "run_after"),
+    Index("ix_jobs_user_status", "user_id", "status"),
+)
+
+pacers = Table(  # the earliest time the next request to an outside service may start, for the whole deployment
+    "pacers",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("next_at", UTCDateTime, nullable=False),
+)
+
+secrets = Table(  # site-wide secrets (the signing key), the same for every host of a deployment
+    "secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
 )
 
 subscribers = Table(

@@ -1,4 +1,4 @@
-"""Users, login sessions and failed-login throttles."""
+"""Users and login sessions."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from broadsheet.models import User
 from broadsheet.store.engine import Db
-from broadsheet.store.schema import sessions, throttles, users
+from broadsheet.store.schema import sessions, users
 
 
 class Taken(ValueError):
@@ -21,7 +21,7 @@ def _user(row: Any) -> User:
     m = row._mapping
     return User(
         m["id"], m["username"], m["email"], m["display_name"], bool(m["is_admin"]), bool(m["votes_public"]),
-        m["banned_at"] is not None, m["created_at"],
+        m["banned_at"] is not None, m["created_at"], m["email_verified_at"] is not None,
     )  # fmt: skip
 
 
@@ -33,7 +33,8 @@ class Users:
         values = {"username": username, "email": email, "password_hash": password_hash, "is_admin": admin}
         try:
             with self.db.write() as conn:
-                row_id = conn.execute(insert(users).values(**values, created_at=datetime.now(UTC))).lastrowid
+                statement = insert(users).values(**values, created_at=datetime.now(UTC)).returning(users.c.id)
+                row_id = conn.execute(statement).scalar_one()
                 return _user(conn.execute(select(users).where(users.c.id == row_id)).one())
         except IntegrityError:
             raise Taken("that username or email is already registered") from None
@@ -103,29 +104,18 @@ class Users:
         with self.db.write() as conn:
             conn.execute(delete(sessions).where(sessions.c.user_id == user_id, sessions.c.id != (keep or "")))
 
-    # -- throttling ------------------------------------------------------------------------------
+    # -- email ---------------------------------------------------------------------------------------
 
-    def locked_until(self, key: str) -> datetime | None:
+    def by_email(self, email: str) -> User | None:
         with self.db.read() as conn:
-            until = conn.execute(select(throttles.c.locked_until).where(throttles.c.key == key)).scalar()
-        return until if until and until > datetime.now(UTC) else None
+            row = conn.execute(select(users).where(users.c.email == email)).first()
+        return _user(row) if row else None
 
-    def record_failure(self, key: str, *, limit: int, window: timedelta) -> None:
-        """Count a failed login for `key`; after `limit` within `window`, lock it for `window`."""
-        now = datetime.now(UTC)
+    def verify_email(self, user_id: int, email: str) -> bool:
+        """Mark the account's email verified, if it is still `email`; True when it changed."""
+        query = update(users).where(users.c.id == user_id, users.c.email == email, users.c.email_verified_at.is_(None))
         with self.db.write() as conn:
-            row = conn.execute(select(throttles).where(throttles.c.key == key)).first()
-            if row is None or row.first_at < now - window:
-                conn.execute(delete(throttles).where(throttles.c.key == key))
-                conn.execute(insert(throttles).values(key=key, failures=1, first_at=now))
-                return
-            failures = row.failures + 1
-            locked = now + window if failures >= limit else None
-            conn.execute(update(throttles).where(throttles.c.key == key).values(failures=failures, locked_until=locked))
-
-    def clear_failures(self, key: str) -> None:
-        with self.db.write() as conn:
-            conn.execute(delete(throttles).where(throttles.c.key == key))
+            return bool(conn.execute(query.values(email_verified_at=datetime.now(UTC))).rowcount)
 
     def count(self) -> int:
         with self.db.read() as conn:

@@ -3,82 +3,100 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import swagger_ui_bundle
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from broadsheet import ids
-from broadsheet.community import CommunityError
 from broadsheet.config import Settings
-from broadsheet.fetcher import Fetcher, Politeness
+from broadsheet.errors import BroadsheetError
 from broadsheet.highlight import Segment
 from broadsheet.markup import render as render_markdown
 from broadsheet.metadata import display_text, display_title
 from broadsheet.search import Engine
 from broadsheet.store import Store
-from broadsheet.subscriptions import SubscriptionError
-from broadsheet.web import accounts, api, community, feeds, pages, security, subscriptions
-from broadsheet.web.deps import HttpError
+from broadsheet.tokens import secret_key
+from broadsheet.web import accounts, api, community, feeds, openapi, pages, security, subscriptions
 
 HERE = Path(__file__).parent
 
 
 def create_app(settings: Settings, store: Store, engine: Engine | None = None) -> FastAPI:
-    """The site and API over `store`; `engine` (search) is built from the settings unless given."""
+    """The site and API over `store`; `engine` (search) is built from the settings unless given.
+
+    The app's lifespan runs `settings.worker_threads` background-job threads (fetching papers,
+    sending mail), so the embedded default needs no other process.
+    """
     app = FastAPI(
         title=settings.site_name,
         description="Daily arXiv papers, community-curated. The `/api` routes follow Hugging Face's papers API.",
         version="0.1.0",
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
+        lifespan=_lifespan,
+        # Streamed (chunked) bodies are cut off by FastAPI at twice the limit; declared ones above the
+        # limit get a JSON 413 from security.middleware before anything is read.
+        max_body_size=2 * security.MAX_BODY,
     )
     app.state.settings = settings
     app.state.store = store
     app.state.engine = engine or make_engine(settings, store)
-    app.state.fetcher = Fetcher(
-        Politeness(settings.arxiv_delay, settings.http_retries, settings.http_backoff, timeout=settings.http_timeout)
-    )
+    app.state.secret = secret_key(settings, store)
     app.state.templates = _templates(settings)
+    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     # Order matters: specific routes (…/vote, …/comments, /papers/submit) before `/papers/{id:path}`.
     routers = (community.api, community.pages, accounts.router, subscriptions.router, subscriptions.tokened,
                feeds.router, api.router, pages.router)  # fmt: skip
+    app.add_api_route("/api/docs", _docs, include_in_schema=False)
+    app.add_api_route("/docs", _docs, include_in_schema=False)
     for router in routers:
         app.include_router(router)
-    app.add_exception_handler(HttpError, _http_error)
+    app.add_exception_handler(BroadsheetError, _named_error)
     app.add_exception_handler(security.LoginRequired, _login_required)
-    app.add_exception_handler(CommunityError, _rule_error)
-    app.add_exception_handler(SubscriptionError, _rule_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _starlette_error)
     app.middleware("http")(security.middleware)
-    app.middleware("http")(_security_headers)
+    openapi.install(app)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    from broadsheet.worker import start_threads
+
+    stop, threads = start_threads(app.state.store, app.state.settings, app.state.engine.embedder)
+    yield
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=30)
+
+
+def _docs() -> HTMLResponse:
+    """Swagger UI from the swagger-ui-bundle package's files: works offline, no CDN."""
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="API docs",
+        swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+        swagger_css_url="/static/swagger/swagger-ui.css",
+        swagger_favicon_url="/static/favicon.svg",
+    )
 
 
 async def _login_required(request: Request, exc: Exception) -> Response:
     return RedirectResponse(security.login_redirect(request), status_code=303)
-
-
-# Pages use only our own CSS and scripts; the OpenAPI docs page (/api/docs) loads Swagger UI from its CDN.
-_CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
-
-
-async def _security_headers(request: Request, call_next: Any) -> Response:
-    response: Response = await call_next(request)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    if request.url.path != "/api/docs":
-        response.headers.setdefault("Content-Security-Policy", _CSP)
-    return response
 
 
 def make_engine(settings: Settings, store: Store) -> Engine:
@@ -103,15 +121,10 @@ def _error(request: Request, status: int, message: str) -> Response:
     return templates.TemplateResponse(request, "error.html", context, status_code=status)  # type: ignore[no-any-return]
 
 
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HttpError)
+async def _named_error(request: Request, exc: Exception) -> Response:
+    """Every named error (broadsheet.errors), from pages and API alike: its status and message."""
+    assert isinstance(exc, BroadsheetError)
     return _error(request, exc.status, exc.message)
-
-
-async def _rule_error(request: Request, exc: Exception) -> Response:
-    """A community or subscription rule said no: its status and message, as JSON or as a page."""
-    assert isinstance(exc, CommunityError | SubscriptionError)
-    return _error(request, exc.status, str(exc))
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

@@ -11,11 +11,12 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from broadsheet import community, rank, search
+from broadsheet.errors import Invalid, NotFound
 from broadsheet.models import PaperView, Submitter
-from broadsheet.periods import Period
+from broadsheet.periods import FIRST_YEAR, LAST_YEAR, Period
 from broadsheet.store import Cursor, Store
 from broadsheet.web import shapes
-from broadsheet.web.deps import HttpError, arxiv_id, engine, now, period, store
+from broadsheet.web.deps import MAX_ROW_ID, absolute, arxiv_id, engine, now, period, store
 
 router = APIRouter(prefix="/api", tags=["api"])
 StoreDep = Annotated[Store, Depends(store)]
@@ -26,13 +27,14 @@ TRENDING_POOL = 1000  # trending ranks the most recently listed entries of the p
 def _period(date: str | None, week: str | None, month: str | None) -> Period | None:
     given = [(k, v) for k, v in (("day", date), ("week", week), ("month", month)) if v is not None]
     if len(given) > 1:
-        raise HttpError(400, "give at most one of date, week and month")
+        raise Invalid("give at most one of date, week and month")
     return period(given[0][0], given[0][1]) if given else None  # type: ignore[arg-type]
 
 
 def _link_next(request: Request, response: Response, **params: str | int) -> None:
-    url = request.url.include_query_params(**params)
-    response.headers["Link"] = f'<{url}>; rel="next"'
+    """The next page, as an absolute URL built from the configured site address (never the Host header)."""
+    following = request.url.include_query_params(**params)
+    response.headers["Link"] = f'<{absolute(request, following.path + "?" + following.query)}>; rel="next"'
 
 
 @router.get("/daily_papers", summary="Papers listed on Daily Papers (HF-compatible)")
@@ -86,7 +88,7 @@ def search_papers(
         filters = search.make_filters(category=category, since=since, until=until, daily_only=daily, has_code=has_code)
         hits = search_engine.search(q, filters=filters, limit=limit, offset=p * limit, mode=mode)
     except search.InvalidQuery as exc:
-        raise HttpError(400, str(exc)) from None
+        raise Invalid(str(exc)) from None
     if len(hits) == limit:
         _link_next(request, response, p=p + 1)
     words = search.terms(q)
@@ -99,7 +101,7 @@ def similar_papers(
 ) -> list[shapes.Json]:
     key = arxiv_id(paper_id)
     if db.papers.id_of(key) is None:
-        raise HttpError(404, f"paper {paper_id} is not indexed")
+        raise NotFound(f"paper {paper_id} is not indexed")
     return [shapes.paper(h.view) | {"similarity": round(h.score, 4)} for h in search_engine.similar(key, limit=limit)]
 
 
@@ -121,13 +123,13 @@ def list_papers(
 def get_paper(paper_id: str, db: StoreDep) -> shapes.Json:
     view = db.papers.get(arxiv_id(paper_id))
     if view is None:
-        raise HttpError(404, f"paper {paper_id} is not indexed")
+        raise NotFound(f"paper {paper_id} is not indexed")
     return shapes.paper(view, claimed=verified_authors(db, view))
 
 
 @router.get("/{rest:path}", include_in_schema=False)
 def unknown(rest: str) -> JSONResponse:
-    raise HttpError(404, f"no API endpoint /api/{rest}")
+    raise NotFound(f"no API endpoint /api/{rest[:100]}")
 
 
 def verified_authors(db: Store, view: PaperView) -> dict[str, Submitter]:
@@ -144,9 +146,9 @@ def _decode(token: str) -> Cursor:
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
         moment, row_id = raw.split("|")
-        stamp = datetime.fromisoformat(moment)
-        if stamp.tzinfo is None:
+        stamp, number = datetime.fromisoformat(moment), int(row_id)
+        if stamp.tzinfo is None or not FIRST_YEAR <= stamp.year <= LAST_YEAR or not 0 <= number <= MAX_ROW_ID:
             raise ValueError
-        return Cursor(stamp, int(row_id))
+        return Cursor(stamp, number)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise HttpError(400, "invalid cursor: use the URL from the previous page's Link header") from None
+        raise Invalid("invalid cursor: use the URL from the previous page's Link header") from None

@@ -12,14 +12,14 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from broadsheet import accounts, arxiv, community, rank
-from broadsheet.community import CommunityError
-from broadsheet.embed import embed_pending
+from broadsheet import community, rank
+from broadsheet.errors import BroadsheetError, Forbidden, NotFound
 from broadsheet.models import User
+from broadsheet.store.jobs import Job
 from broadsheet.web import shapes
-from broadsheet.web.deps import HttpError, engine, now, settings, split_format, store
-from broadsheet.web.pages import render, voted
+from broadsheet.web.deps import MAX_ROW_ID, RowId, now, render, settings, split_format, store, voted
 from broadsheet.web.security import csrf_protect, require_user
+from broadsheet.worker import request_fetch
 
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 api = APIRouter(prefix="/api", tags=["community"], dependencies=[Depends(csrf_protect)])
@@ -33,15 +33,14 @@ def rules(request: Request) -> community.Rules:
     return community.Rules(cfg.zone, daily_cap=cfg.submit_daily_cap, max_age_days=cfg.submit_max_age_days)
 
 
-def fetcher_for(request: Request) -> community.Fetch:
-    """Fetch an unknown paper from the arXiv API, and embed it so search finds it at once."""
+def queue_fetch(request: Request, user: User, wanted: community.Submission | None, arxiv_id: str) -> Job:
+    """Ask the background worker to fetch an unknown paper (never fetched inside the request)."""
+    return request_fetch(store(request), arxiv_id, user=user, cap=settings(request).user_job_cap, submit=wanted)
 
-    def fetch(arxiv_id: str) -> None:
-        cfg = settings(request)
-        arxiv.fetch_into(store(request), request.app.state.fetcher, [arxiv_id], url=cfg.arxiv_api_url)
-        embed_pending(store(request), engine(request).embedder)
 
-    return fetch
+def job_json(job: Job) -> dict[str, Any]:
+    return {"id": job.key, "status": job.status, "error": job.error, "job": f"/api/jobs/{job.id}",
+            "paper": f"/api/papers/{job.key}", "page": f"/papers/{job.key}"}  # fmt: skip
 
 
 def _back(request: Request, fallback: str) -> RedirectResponse:
@@ -67,13 +66,15 @@ def submit_form(
     github_repo: Short = "",
     project_page: Short = "",
 ) -> Response:
+    form = {"paper_id": paper_id, "comment": comment, "github_repo": github_repo, "project_page": project_page}
     try:
-        links = {"github_repo": github_repo, "project_page": project_page}
-        view = community.submit(store(request), user, paper_id, rules(request), comment=comment, **links,
-                                fetch=fetcher_for(request))  # fmt: skip
-    except CommunityError as exc:
-        form = {"paper_id": paper_id, "comment": comment, "github_repo": github_repo, "project_page": project_page}
-        context = {"error": str(exc), "form": form, "rules": rules(request)}
+        wanted = community.submission(paper_id, comment=comment, github_repo=github_repo, project_page=project_page)
+        if store(request).papers.get(wanted.arxiv_id) is None:
+            job = queue_fetch(request, user, wanted, wanted.arxiv_id)
+            return render(request, "missing.html", {"arxiv_id": wanted.arxiv_id, "job": job}, status=202)
+        view = community.submit(store(request), user, wanted, rules(request))
+    except BroadsheetError as exc:
+        context = {"error": exc.message, "form": form, "rules": rules(request)}
         return render(request, "submit.html", context, status=exc.status)
     return RedirectResponse(f"/papers/{view.paper.arxiv_id}", status_code=303)
 
@@ -85,11 +86,19 @@ class Submission(BaseModel):
     projectPage: str | None = Field(None, max_length=community.MAX_URL)
 
 
-@api.post("/papers/submit", status_code=201, summary="Submit a paper to today's Daily Papers (HF-compatible)")
+@api.post(
+    "/papers/submit",
+    status_code=201,
+    summary="Submit a paper to today's Daily Papers (HF-compatible)",
+    responses={202: {"description": "Not indexed yet: queued to be fetched from arXiv, then submitted"}},
+)
 def submit_api(request: Request, body: Submission, user: UserDep) -> Response:
-    links = {"github_repo": body.githubRepo, "project_page": body.projectPage}
-    view = community.submit(store(request), user, body.paperId, rules(request), comment=body.comment, **links,
-                            fetch=fetcher_for(request))  # fmt: skip
+    wanted = community.submission(body.paperId, comment=body.comment, github_repo=body.githubRepo,
+                                  project_page=body.projectPage)  # fmt: skip
+    if store(request).papers.get(wanted.arxiv_id) is None:
+        job = queue_fetch(request, user, wanted, wanted.arxiv_id)
+        return JSONResponse(job_json(job), status_code=202, headers={"Location": f"/api/jobs/{job.id}"})
+    view = community.submit(store(request), user, wanted, rules(request))
     url = f"/papers/{view.paper.arxiv_id}"
     return JSONResponse(shapes.daily_item(view), status_code=201, headers={"Location": url})
 
@@ -101,23 +110,35 @@ class IndexRequest(BaseModel):
     arxivId: str = Field(max_length=300)
 
 
-def _index(request: Request, arxiv_id: str) -> str:
-    key = community.canonical(arxiv_id)
-    if store(request).papers.get(key) is None:
-        fetcher_for(request)(key)
-    if store(request).papers.get(key) is None:
-        raise HttpError(404, f"paper {key} is not on arXiv")
-    return key
-
-
-@api.post("/papers/index", summary="Index a paper from arXiv by id (HF-compatible)")
-def index_api(request: Request, body: IndexRequest, user: UserDep) -> dict[str, str]:
-    return {"id": _index(request, body.arxivId)}
+@api.post(
+    "/papers/index",
+    summary="Index a paper from arXiv by id (HF-compatible)",
+    responses={202: {"description": "Queued: the background worker fetches it from arXiv"}},
+)
+def index_api(request: Request, body: IndexRequest, user: UserDep) -> Response:
+    key = community.canonical(body.arxivId)
+    if store(request).papers.id_of(key) is not None:
+        return JSONResponse({"id": key, "status": "done"})
+    job = queue_fetch(request, user, None, key)
+    return JSONResponse(job_json(job), status_code=202, headers={"Location": f"/api/jobs/{job.id}"})
 
 
 @pages.post("/papers/{paper_id:path}/index")
 def index_form(request: Request, paper_id: str, user: UserDep) -> Response:
-    return RedirectResponse(f"/papers/{_index(request, paper_id)}", status_code=303)
+    """Queue the fetch (or, after a failure, queue it again) and show the paper's page, which says how it is going."""
+    key = community.canonical(paper_id)
+    if store(request).papers.get(key) is None:
+        queue_fetch(request, user, None, key)
+    return RedirectResponse(f"/papers/{key}", status_code=303)
+
+
+@api.get("/jobs/{job_id}", summary="A background job: fetching a paper from arXiv, or a queued mail")
+def job_api(request: Request, job_id: RowId) -> dict[str, Any]:
+    job = store(request).jobs.by_id(job_id)
+    if job is None or job.kind != "fetch":
+        raise NotFound("no such job")
+    return job_json(job) | {"attempts": job.attempts, "createdAt": shapes.iso(job.created_at),
+                            "updatedAt": shapes.iso(job.updated_at)}  # fmt: skip
 
 
 # -- authorship claims ---------------------------------------------------------------------------
@@ -142,14 +163,14 @@ def claim_form(request: Request, paper_id: str, user: UserDep, author: Short) ->
 @pages.get("/admin/claims")
 def claims_page(request: Request, user: UserDep) -> Response:
     if not user.is_admin:
-        raise HttpError(403, "only an admin can see this")
+        raise Forbidden("only an admin can see this")
     return render(request, "claims.html", {"claims": store(request).claims.pending()})
 
 
 @pages.post("/claims/{claim_id}/{decision}")
-def decide_claim(request: Request, claim_id: int, decision: str, user: UserDep) -> Response:
+def decide_claim(request: Request, claim_id: RowId, decision: str, user: UserDep) -> Response:
     if decision not in ("approve", "reject"):
-        raise HttpError(404, "decide a claim with /approve or /reject")
+        raise NotFound("decide a claim with /approve or /reject")
     community.decide_claim(store(request), user, claim_id, decision == "approve")
     return _back(request, "/admin/claims")
 
@@ -178,7 +199,7 @@ def vote_form(request: Request, paper_id: str, user: UserDep, up: Annotated[bool
 
 class NewComment(BaseModel):
     body: str = Field(max_length=community.MAX_COMMENT + 100)
-    parentId: int | None = None
+    parentId: int | None = Field(None, ge=1, le=MAX_ROW_ID)
 
 
 @api.get("/papers/{paper_id:path}/comments", summary="A paper's discussion")
@@ -194,25 +215,27 @@ def comment_api(request: Request, paper_id: str, body: NewComment, user: UserDep
 
 @pages.post("/papers/{paper_id:path}/comments")
 def comment_form(request: Request, paper_id: str, user: UserDep, body: Long, parent_id: Short = "") -> Response:
-    parent = int(parent_id) if parent_id.isdigit() else None
+    parent = int(parent_id) if parent_id.isdigit() and int(parent_id) <= MAX_ROW_ID else None
     made = community.add_comment(store(request), user, paper_id, body, parent)
     return RedirectResponse(f"/papers/{split_format(paper_id)[0]}#c{made.id}", status_code=303)
 
 
 @pages.post("/comments/{comment_id}/edit")
-def edit_comment(request: Request, comment_id: int, user: UserDep, body: Long) -> Response:
+def edit_comment(request: Request, comment_id: RowId, user: UserDep, body: Long) -> Response:
     community.edit_comment(store(request), user, comment_id, body)
     return _back(request, "/")
 
 
 @pages.post("/comments/{comment_id}/delete")
-def delete_comment(request: Request, comment_id: int, user: UserDep) -> Response:
+def delete_comment(request: Request, comment_id: RowId, user: UserDep) -> Response:
     community.delete_comment(store(request), user, comment_id)
     return _back(request, "/")
 
 
 @pages.post("/comments/{comment_id}/hide")
-def hide_comment(request: Request, comment_id: int, user: UserDep, hidden: Annotated[bool, Form()] = True) -> Response:
+def hide_comment(
+    request: Request, comment_id: RowId, user: UserDep, hidden: Annotated[bool, Form()] = True
+) -> Response:
     community.hide_comment(store(request), user, comment_id, hidden)
     return _back(request, "/")
 
@@ -249,12 +272,7 @@ def hide_entry(request: Request, paper_id: str, user: UserDep, hidden: Annotated
 
 @pages.post("/u/{username}/ban")
 def ban(request: Request, username: str, user: UserDep, banned: Annotated[bool, Form()] = True) -> Response:
-    if not user.is_admin:
-        raise HttpError(403, "only an admin can do this")
-    try:
-        accounts.set_banned(store(request), username, banned)
-    except accounts.AccountError as exc:
-        raise HttpError(404, str(exc)) from None
+    community.set_banned(store(request), user, username, banned)
     return _back(request, f"/u/{username}")
 
 

@@ -21,7 +21,7 @@ def _answer(request: Request, name: str, title: str, page: str, views: list[Pape
     fmt = name.rpartition(".")[2]
     if fmt not in TYPES:
         raise HttpError(404, "feeds end in .xml (RSS 2.0) or .atom (Atom)")
-    site = settings(request).site_url.rstrip("/")
+    site = settings(request).public_url
     self_url = site + request.url.path + (f"?{request.url.query}" if request.url.query else "")
     feed = feeds.Feed(f"{settings(request).site_name}: {title}", site + page, self_url, description,
                       feeds.entries(views, site))  # fmt: skip

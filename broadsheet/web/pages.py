@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -10,30 +9,25 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from broadsheet import community, search
-from broadsheet.highlight import highlight, snippet
+from broadsheet.highlight import authors, highlight, snippet
 from broadsheet.metadata import display_text, display_title
-from broadsheet.models import PaperView
 from broadsheet.periods import Kind, Period, containing
 from broadsheet.web import api, shapes
-from broadsheet.web.deps import arxiv_id, engine, period, settings, split_format, store, today
-from broadsheet.web.security import current_user
+from broadsheet.web.deps import (
+    arxiv_id,
+    current_user,
+    engine,
+    period,
+    render,
+    settings,
+    split_format,
+    store,
+    today,
+    voted,
+)
 
 router = APIRouter(include_in_schema=False)
 Page = Annotated[int, Query(ge=0, le=10_000)]
-
-
-def voted(request: Request, views: Iterable[PaperView]) -> set[str]:
-    """arXiv ids among `views` that the viewer has upvoted (for the buttons' state)."""
-    user = current_user(request)
-    wanted = [v.paper.arxiv_id for v in views]
-    if user is None or not wanted:
-        return set()
-    return store(request).community.voted(user.id, wanted)
-
-
-def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
-    templates = request.app.state.templates
-    return templates.TemplateResponse(request, template, context, status_code=status)  # type: ignore[no-any-return]
 
 
 @router.get("/")
@@ -107,31 +101,40 @@ def search_page(
     until: Annotated[str, Query(alias="to", max_length=100)] = "",
     daily: bool = False,
     has_code: bool = False,
+    sort: Annotated[str, Query(max_length=20)] = "relevance",
 ) -> Response:
     size = settings(request).page_size
-    hits: list[Any] = []
+    found: search.Results | None = None
     error = None
-    if q.strip():
-        try:
+    try:
+        if sort not in search.SORTS:
+            raise search.InvalidQuery(f"unknown sort {sort[:20]!r}: one of {', '.join(search.SORTS)}")
+        if q.strip():
             filters = search.make_filters(
                 category=category, since=since, until=until, daily_only=daily, has_code=has_code
             )
-            hits = engine(request).search(q, filters=filters, limit=size + 1, offset=p * size)
-        except search.InvalidQuery as exc:
-            error = str(exc)
-    words = search.terms(q)
+            found = engine(request).results(q, filters=filters, limit=size, offset=p * size, sort=sort)
+    except search.InvalidQuery as exc:
+        error = str(exc)
+    hits = found.hits if found else []
+    words = search.terms(found.searched if found else q)
     results = [
         (h.view, highlight(display_title(h.view.paper.title), words),
+         authors(h.view.paper.authors, words),
          snippet(highlight(display_text(h.view.paper.abstract), words)))
-        for h in hits[:size]
+        for h in hits
     ]  # fmt: skip
     form = {"category": category, "from": since, "to": until, "daily": daily, "has_code": has_code}
-    kept = {k: v for k, v in ({"q": q} | form).items() if v}
+    kept = {k: v for k, v in ({"q": q} | form | {"sort": sort if sort != "relevance" else ""}).items() if v}
 
-    def page_url(page: int) -> str:
-        return "/search?" + urlencode(kept | {"p": page})
+    def page_url(page: int, **changes: str) -> str:
+        return "/search?" + urlencode({k: v for k, v in (kept | changes | {"p": page}).items() if v})
 
-    context: dict[str, Any] = {"q": q, "results": results, "error": error, "page": p, "more": len(hits) > size}
+    total = found.total if found else 0
+    context: dict[str, Any] = {"q": q, "results": results, "error": error, "page": p, "total": total}
+    context |= {"more": (p + 1) * size < total, "first": p * size + 1, "last": p * size + len(results)}
+    context |= {"searched": found.searched if found and found.searched != q else None, "sort": sort}
+    context |= {"suggestions": found.suggestions if found else [], "sorts": search.SORTS}
     context |= {"form": form, "page_url": page_url, "voted": voted(request, [h.view for h in hits])}
     return render(request, "search.html", context, status=400 if error else 200)
 
@@ -145,7 +148,8 @@ def paper_page(request: Request, paper_id: str) -> Response:
         return RedirectResponse(f"/papers/{canonical}{suffix}", status_code=301)
     view = store(request).papers.get(canonical)
     if view is None:
-        return render(request, "missing.html", {"arxiv_id": canonical}, status=404)
+        job = store(request).jobs.get("fetch", canonical)
+        return render(request, "missing.html", {"arxiv_id": canonical, "job": job}, status=404)
     if as_json:
         return JSONResponse(shapes.paper(view, claimed=api.verified_authors(store(request), view)))
     similar = engine(request).similar(canonical, limit=5)

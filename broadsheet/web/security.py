@@ -1,14 +1,21 @@
-"""Who is asking, and may they: session cookies, CSRF tokens, login requirements, body size.
+"""Who is asking, and may they: sessions, CSRF tokens bound to the session, origins, body size.
 
-CSRF: every response carries a random token in an HttpOnly, SameSite=Lax cookie; pages put the
-same token in their forms (`csrf_token`) and in `<meta name="csrf-token">` for scripts, which
-send it as `X-CSRF-Token`. A state-changing request whose token does not match its cookie is
-refused with 403, whatever route it is for (the routers that hold such routes depend on
-`csrf_protect`; a test enumerates every POST route to keep it so).
+CSRF: the token a form or script must send is derived from the session (HMAC of the session
+token with the site key), or, before login, from a random visitor cookie; logging in therefore
+rotates it, and a token chosen by a client is worth nothing. Pages put it in their forms
+(`csrf_token`) and in `<meta name="csrf-token">`; scripts and API clients send it as
+`X-CSRF-Token` (it is also in the `bs_csrf` cookie). A state-changing request without the right
+token, or from another site's page (`Origin`/`Referer` not this site), is refused with 403,
+whatever route it is for: the routers that hold such routes depend on `csrf_protect`, and a test
+enumerates every POST route to keep it so.
+
+Bodies: at most MAX_BODY bytes, enforced while the body streams in, chunked uploads included
+(FastAPI's `max_body_size`, set in `create_app`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable
@@ -17,15 +24,20 @@ from urllib.parse import quote, urlsplit
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
-from broadsheet import accounts
+from broadsheet.errors import Forbidden, Unauthorized
 from broadsheet.models import User
-from broadsheet.web.deps import HttpError, store
+from broadsheet.web.deps import SESSION_COOKIE, current_user, settings
 
-SESSION_COOKIE = "bs_session"
+VISITOR_COOKIE = "bs_visitor"
 CSRF_COOKIE = "bs_csrf"
 CSRF_HEADER = "x-csrf-token"
 MAX_BODY = 256 * 1024  # bytes; comments are at most 10,000 characters
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+# Pages use only our own CSS and scripts; the API docs page runs Swagger UI's inline start-up script.
+CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:"
+)
 
 
 class LoginRequired(Exception):
@@ -37,15 +49,31 @@ def csrf_token(request: Request) -> str:
     return token
 
 
+def expected_token(secret: bytes, session: str | None, visitor: str) -> str:
+    basis = f"session:{session}" if session else f"visitor:{visitor}"
+    return hmac.new(secret, basis.encode(), hashlib.sha256).hexdigest()[:43]
+
+
 async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """Refuse oversized bodies; make sure every visitor has a CSRF token cookie."""
-    if request.method in UNSAFE and int(request.headers.get("content-length") or 0) > MAX_BODY:
+    """Refuse a declared oversized body at once; give every visitor a cookie and their session's CSRF token."""
+    declared = request.headers.get("content-length", "0")
+    if request.method in UNSAFE and (not declared.isdigit() or int(declared) > MAX_BODY):
         return JSONResponse({"error": f"request body too large (at most {MAX_BODY // 1024} KB)"}, status_code=413)
-    cookie = request.cookies.get(CSRF_COOKIE, "")
-    request.state.csrf = cookie if 20 <= len(cookie) <= 100 else secrets.token_urlsafe(32)
+    visitor = request.cookies.get(VISITOR_COOKIE, "")
+    fresh = not 20 <= len(visitor) <= 100
+    if fresh:
+        visitor = secrets.token_urlsafe(24)
+    session = request.cookies.get(SESSION_COOKIE) or None
+    request.state.csrf = expected_token(request.app.state.secret, session, visitor)
     response = await call_next(request)
-    if request.state.csrf != cookie:
+    if fresh:
+        set_cookie(request, response, VISITOR_COOKIE, visitor, max_age=60 * 60 * 24 * 365)
+    if request.cookies.get(CSRF_COOKIE) != request.state.csrf:  # for API clients; never read back by the server
         set_cookie(request, response, CSRF_COOKIE, request.state.csrf, max_age=60 * 60 * 24 * 365)
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("Content-Security-Policy", DOCS_CSP if request.url.path in ("/api/docs", "/docs") else CSP)
     return response
 
 
@@ -56,9 +84,10 @@ def set_cookie(request: Request, response: Response, name: str, value: str, *, m
 
 
 async def csrf_protect(request: Request) -> None:
-    """Dependency for routers with state-changing routes: the token must match the cookie."""
+    """Dependency for routers with state-changing routes: this site's page, and the session's token."""
     if request.method not in UNSAFE:
         return
+    _same_site(request)
     sent = request.headers.get(CSRF_HEADER, "")
     if not sent and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -66,16 +95,25 @@ async def csrf_protect(request: Request) -> None:
         form = await request.form()
         value = form.get("csrf_token", "")
         sent = value if isinstance(value, str) else ""
-    cookie = request.cookies.get(CSRF_COOKIE, "")
-    if not cookie or not sent or not hmac.compare_digest(sent.encode(), cookie.encode()):
-        raise HttpError(403, "missing or invalid CSRF token: reload the page and try again")
+    if not sent or not hmac.compare_digest(sent.encode(), csrf_token(request).encode()):
+        raise Forbidden("missing or invalid CSRF token: reload the page and try again")
 
 
-def current_user(request: Request) -> User | None:
-    if not hasattr(request.state, "user"):
-        request.state.user = accounts.session_user(store(request), request.cookies.get(SESSION_COOKIE))
-    user: User | None = request.state.user
-    return user
+def _same_site(request: Request) -> None:
+    """A browser says which page sent a request (Origin, else Referer); it must be one of ours."""
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if not source:
+        return  # not a browser (a script with the token), or a browser that hides the referrer
+    parts = urlsplit(source)
+    origin = f"{parts.scheme}://{parts.netloc}".lower()
+    ours = {_origin(settings(request).public_url), _origin(f"{request.url.scheme}://{request.headers.get('host', '')}")}
+    if origin not in ours:
+        raise Forbidden("this request came from another site's page and was refused")
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def require_user(request: Request) -> User:
@@ -83,7 +121,7 @@ def require_user(request: Request) -> User:
     user = current_user(request)
     if user is None:
         if request.url.path.startswith("/api/"):
-            raise HttpError(401, "log in first: this needs an account")
+            raise Unauthorized("log in first: this needs an account")
         raise LoginRequired
     return user
 
@@ -105,3 +143,6 @@ def safe_next(target: str | None) -> str:
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+__all__ = ["SESSION_COOKIE", "LoginRequired", "csrf_protect", "current_user", "require_user"]

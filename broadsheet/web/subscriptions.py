@@ -13,11 +13,11 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from broadsheet.errors import BroadsheetError, Invalid
 from broadsheet.models import Preferences
-from broadsheet.subscriptions import SubscriptionError, Subscriptions, preferences
-from broadsheet.web.deps import settings, store
-from broadsheet.web.pages import render
-from broadsheet.web.security import csrf_protect, current_user
+from broadsheet.subscriptions import CONFIRM_EVERY, Subscriptions, preferences
+from broadsheet.web.deps import current_user, render, settings, store
+from broadsheet.web.security import client_address, csrf_protect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 tokened = APIRouter(include_in_schema=False)  # authorised by the signed token in the URL, not by cookies
@@ -42,7 +42,7 @@ class PrefsForm(BaseModel):
         try:
             count = int(self.max_papers)
         except ValueError:
-            raise SubscriptionError(400, "the number of papers must be a number") from None
+            raise Invalid("the number of papers must be a number") from None
         return preferences(frequency=self.frequency, max_papers=count, trending=self.trending == "true",
                            categories=self.categories, exclude=self.exclude, topics=self.topics)  # fmt: skip
 
@@ -56,11 +56,16 @@ class ManageForm(PrefsForm):
     resume: str = Field("", max_length=2000)
 
 
+MAIL_NOTE = (
+    f"We send at most one confirmation email to an address every {int(CONFIRM_EVERY.total_seconds() // 60)} minutes."
+)
+
+
 @router.get("/subscribe")
 def subscribe_page(request: Request) -> Response:
     user = current_user(request)
-    form = _form(Preferences()) | {"email": user.email if user and user.email else ""}
-    return render(request, "subscribe.html", {"form": form, "error": None, "done": False})
+    form = _form(Preferences()) | {"email": (user.verified_email if user else None) or ""}
+    return render(request, "subscribe.html", {"form": form, "error": None, "done": False, "note": MAIL_NOTE})
 
 
 def _form(prefs: Preferences) -> dict[str, str]:
@@ -74,13 +79,17 @@ def _form(prefs: Preferences) -> dict[str, str]:
 
 @router.post("/subscribe")
 def subscribe(request: Request, form: Annotated[SubscribeForm, Form()]) -> Response:
+    """Queue a confirmation mail; the account is linked only when this is its owner's confirmed address."""
     user = current_user(request)
+    own = user is not None and user.verified_email == form.email.strip().lower()
     try:
-        service(request).request(form.email, form.preferences(), user_id=user.id if user else None)
-    except SubscriptionError as exc:
-        context = {"form": form.model_dump(), "error": str(exc), "done": False}
+        sent = service(request).request(form.email, form.preferences(), client=client_address(request),
+                                        user_id=user.id if user and own else None)  # fmt: skip
+    except BroadsheetError as exc:
+        context = {"form": form.model_dump(), "error": exc.message, "done": False, "note": MAIL_NOTE}
         return render(request, "subscribe.html", context, status=exc.status)
-    return render(request, "subscribe.html", {"form": {}, "error": None, "done": True, "email": form.email})
+    context = {"form": {}, "error": None, "done": True, "email": form.email, "sent": sent, "note": MAIL_NOTE}
+    return render(request, "subscribe.html", context)
 
 
 @router.get("/subscribe/confirm")
@@ -102,12 +111,15 @@ def manage(request: Request, form: Annotated[ManageForm, Form()]) -> Response:
     subscriber = service(request).holder(form.token, "manage")
     context = {"subscriber": subscriber, "token": form.token}
     try:
-        subscriber = service(request).update(form.token, form.preferences(), resume=form.resume == "true")
-    except SubscriptionError as exc:
-        context |= {"form": form.model_dump(), "error": str(exc), "notice": None}
+        subscriber, sent = service(request).update(form.token, form.preferences(), resume=form.resume == "true")
+    except BroadsheetError as exc:
+        context |= {"form": form.model_dump(), "error": exc.message, "notice": None}
         return render(request, "manage.html", context, status=exc.status)
     context |= {"subscriber": subscriber, "form": _form(subscriber.preferences)}
-    return render(request, "manage.html", context | {"error": None, "notice": "Your preferences are saved."})
+    saved = "Your preferences are saved."
+    if sent:
+        saved += f" To start the digests again, open the confirmation link we sent to {subscriber.email}."
+    return render(request, "manage.html", context | {"error": None, "notice": saved})
 
 
 @tokened.get("/unsubscribe")

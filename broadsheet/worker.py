@@ -1,0 +1,174 @@
+"""Background work: what web requests must not do themselves (fetch from arXiv, send mail), done by a worker.
+
+    job = request_fetch(store, "2401.01234", user=alice, cap=20)   # queued at once (deduplicated per id)
+    queue_mail(store, message)                                        # sent by the worker, retried
+    Worker(store, settings, embedder).run(stop)                       # `broadsheet worker`, or a thread of `serve`
+
+Any number of workers on any number of hosts can run: jobs are claimed in a locked transaction
+and leased (store/jobs.py), requests to arXiv are paced for the whole deployment (store.pacer),
+and every job is idempotent. A failure that may pass (arXiv unreachable, a 4xx from the mail
+server) is retried with a doubling backoff; after `job_attempts` tries the job is marked failed
+and its page says why.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email import message_from_string
+from email.message import Message
+from typing import Any
+
+from broadsheet import arxiv, community
+from broadsheet.arxiv.api import ArxivApiError
+from broadsheet.community import Rules, Submission
+from broadsheet.config import Settings
+from broadsheet.embed import Embedder, paper_text
+from broadsheet.errors import BroadsheetError, Conflict, TooMany
+from broadsheet.fetcher import Fetcher, FetchError, Pace, Politeness
+from broadsheet.mailer import Mailer, PermanentFailure, TemporaryFailure
+from broadsheet.models import User
+from broadsheet.store import Store
+from broadsheet.store.jobs import Job, TooManyJobs
+
+log = logging.getLogger("broadsheet.worker")
+KINDS = ("fetch", "mail")
+LEASE = timedelta(minutes=10)
+
+
+class Final(Exception):
+    """The job cannot succeed by trying again (arXiv has no such paper, the mail server refused for good)."""
+
+
+def request_fetch(store: Store, arxiv_id: str, *, user: User | None, cap: int, submit: Submission | None = None) -> Job:
+    """Queue fetching an unknown paper from arXiv (and, with `submit`, listing it for `user` once it is here)."""
+    payload: dict[str, Any] = {}
+    if submit is not None and user is not None:
+        payload["submit"] = {"user_id": user.id, "comment": submit.comment, "code_url": submit.code_url,
+                             "project_url": submit.project_url}  # fmt: skip
+    try:
+        job, fresh = store.jobs.enqueue("fetch", arxiv_id, payload, user_id=user.id if user else None, user_cap=cap)
+    except TooManyJobs as exc:
+        raise TooMany(str(exc)) from None
+    if submit is not None and not fresh and job.payload.get("submit", {}).get("user_id") != getattr(user, "id", None):
+        raise Conflict(f"paper {arxiv_id} is being fetched from arXiv already; submit it once it is here")
+    return job
+
+
+def queue_mail(store: Store, message: Message) -> Job:
+    """Hand a message to the worker; its Message-ID makes queueing it twice harmless."""
+    key = str(message["Message-ID"] or "")[:300]
+    job, _ = store.jobs.enqueue("mail", key, {"to": str(message["To"]), "raw": message.as_string()})
+    return job
+
+
+@dataclass
+class Worker:
+    store: Store
+    settings: Settings
+    embedder: Embedder
+    sleep: Callable[[float], None] = time.sleep
+    handlers: dict[str, Callable[[Job], None]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.handlers = {"fetch": self._fetch, "mail": self._mail}
+        cfg = self.settings
+        pace = Pace(self.store.pacer.reserve, "arxiv", cfg.arxiv_delay, self.sleep)
+        self.fetcher = Fetcher(Politeness(cfg.arxiv_delay, retries=0, timeout=min(cfg.http_timeout, 30.0)),
+                               user_agent=user_agent(cfg), pace=pace)  # fmt: skip
+
+    def run(self, stop: threading.Event, *, idle: float = 1.0) -> None:
+        """Run due jobs until `stop` is set; look for new ones every `idle` seconds."""
+        while not stop.is_set():
+            try:
+                ran = self.run_once()
+            except Exception:  # the database went away for a moment: keep the thread alive
+                log.exception("worker: could not claim a job")
+                ran = False
+            if not ran:
+                stop.wait(idle)
+
+    def run_once(self) -> bool:
+        job = self.store.jobs.claim(KINDS, LEASE)
+        if job is None:
+            return False
+        try:
+            self.handlers[job.kind](job)
+        except Final as exc:
+            self.store.jobs.finish(job.id, error=str(exc))
+        except Exception as exc:
+            self._again(job, exc)
+        else:
+            self.store.jobs.finish(job.id)
+        return True
+
+    def _again(self, job: Job, exc: Exception) -> None:
+        problem = f"{exc.__class__.__name__}: {exc}" if not isinstance(exc, FetchError | TemporaryFailure) else str(exc)
+        if job.attempts >= self.settings.job_attempts:
+            log.warning("job %s %s failed for good: %s", job.kind, job.key, problem)
+            self.store.jobs.finish(job.id, error=problem)
+            return
+        wait = self.settings.job_backoff * 2 ** (job.attempts - 1)
+        self.store.jobs.retry(job.id, problem, datetime.now(UTC) + timedelta(seconds=wait))
+
+    def _fetch(self, job: Job) -> None:
+        try:
+            report = arxiv.fetch_into(self.store, self.fetcher, [job.key], url=self.settings.arxiv_api_url)
+        except ArxivApiError as exc:
+            raise Final(f"arXiv refused the request: {exc}") from None
+        if report.missing:
+            raise Final(f"arXiv has no paper {job.key}")
+        self._embed(job.key)
+        wanted = job.payload.get("submit")
+        if wanted:
+            self._submit(job.key, wanted)
+
+    def _embed(self, arxiv_id: str) -> None:
+        """Embed the fetched paper (only it: a bulk backlog is `broadsheet embed`'s work), so search finds it."""
+        row_id, view = self.store.papers.id_of(arxiv_id), self.store.papers.get(arxiv_id)
+        if row_id is not None and view is not None:
+            vector = self.embedder.embed([paper_text(view.paper)])[0]
+            self.store.embeddings.save(self.embedder.name, [(row_id, vector)])
+
+    def _submit(self, arxiv_id: str, wanted: dict[str, Any]) -> None:
+        user = self.store.users.by_id(int(wanted["user_id"]))
+        if user is None or user.banned:
+            raise Final("the account that submitted this paper no longer exists")
+        cfg = self.settings
+        rules = Rules(cfg.zone, daily_cap=cfg.submit_daily_cap, max_age_days=cfg.submit_max_age_days)
+        request = Submission(arxiv_id, wanted.get("comment"), wanted.get("code_url"), wanted.get("project_url"))
+        try:
+            community.submit(self.store, user, request, rules)
+        except BroadsheetError as exc:
+            raise Final(f"fetched from arXiv, but not submitted: {exc}") from None
+
+    def _mail(self, job: Job) -> None:
+        message = message_from_string(str(job.payload["raw"]))
+        try:
+            with Mailer(self.settings) as mailer:
+                mailer.send(message)
+        except PermanentFailure as exc:
+            raise Final(f"the mail server refused: {exc}") from None
+
+
+def user_agent(settings: Settings) -> str:
+    contact = f"; mailto:{settings.contact_email}" if settings.contact_email else ""
+    return f"Broadsheet/0.1 (self-hosted Daily Papers{contact})"
+
+
+def start_threads(
+    store: Store, settings: Settings, embedder: Embedder
+) -> tuple[threading.Event, list[threading.Thread]]:
+    """The worker threads of `broadsheet serve` (the embedded default needs no separate process)."""
+    stop = threading.Event()
+    threads = []
+    for number in range(settings.worker_threads):
+        worker = Worker(store, settings, embedder)
+        thread = threading.Thread(target=worker.run, args=(stop,), name=f"broadsheet-worker-{number}", daemon=True)
+        thread.start()
+        threads.append(thread)
+    return stop, threads
