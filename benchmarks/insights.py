@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/insights.py [--data DIR] [--limit N]
 
 HF's fields (LLM-written) are used as references here only; they are never shipped. Papers are the
-unique HF daily papers that carry ai_keywords or ai_summary, in file order (--limit: the first N).
+unique HF daily papers that carry ai_keywords or ai_summary, in file order (--limit N: the first N
+that carry both, after --skip M of them; the weights were tuned on the first 300 of these).
 
 Keywords, per paper then averaged over papers (macro): precision = predicted keywords that match a
 reference / predicted, recall = references matched by a prediction / references, F1 of the two.
@@ -12,7 +13,7 @@ reference / predicted, recall = references matched by a prediction / references,
   fuzzy: the two phrases' sets of Snowball stems (hyphens split words) overlap by Jaccard >= 0.5
 Summaries: ROUGE-1/2/L F-measure (Google's `rouge-score`, Porter stemming), averaged over papers.
 Baselines: the abstract's first sentence (same TeX clean-up and sentence splitter as ours); the
-abstract's top tf-idf terms (unigrams and bigrams of non-stopwords, idf over the benchmark corpus),
+abstract's top tf-idf terms (unigrams and bigrams of non-stopwords, idf over all benchmark papers),
 as many per paper as our method returns.
 """
 
@@ -49,7 +50,7 @@ class Reference:
     summary: str  # "" when HF gave none
 
 
-def load(path: Path, limit: int | None) -> list[Reference]:
+def load(path: Path, limit: int | None, skip: int = 0) -> list[Reference]:
     seen: set[str] = set()
     refs: list[Reference] = []
     with gzip.open(path, "rt", encoding="utf-8") as lines:
@@ -58,6 +59,11 @@ def load(path: Path, limit: int | None) -> list[Reference]:
             kws = tuple(k for k in item.get("ai_keywords") or () if k.strip())
             text = (item.get("ai_summary") or "").strip()
             if item["id"] in seen or not (kws or text) or not item.get("summary", "").strip():
+                continue
+            if limit and not (kws and text):  # a sample: papers with both references
+                continue
+            if skip:
+                skip -= 1
                 continue
             seen.add(item["id"])
             refs.append(Reference(Paper(item["id"], item["title"], item["summary"]), kws, text))
@@ -114,11 +120,11 @@ def summary_scores(predictions: Sequence[str], refs: Sequence[Reference]) -> dic
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9'-]*[a-z0-9]|[a-z]")
 
 
-def tfidf_terms(abstracts: Sequence[str], counts: Sequence[int]) -> list[list[str]]:
-    """Top tf-idf unigrams and bigrams (no stopwords, none across punctuation) of each abstract."""
+def tfidf_terms(abstracts: Sequence[str], counts: Sequence[int], corpus: Sequence[str]) -> list[list[str]]:
+    """Top tf-idf unigrams and bigrams (no stopwords, none across punctuation) of each abstract; idf over `corpus`."""
     docs = [Counter(_terms(a)) for a in abstracts]
-    df = Counter(t for d in docs for t in d)
-    n = len(docs)
+    df = Counter(t for a in corpus for t in set(_terms(a)))
+    n = len(corpus)
     return [
         [t for t, _ in sorted(d.items(), key=lambda kv: (-kv[1] * math.log(n / df[kv[0]]), kv[0]))[:k]]
         for d, k in zip(docs, counts, strict=True)
@@ -142,10 +148,11 @@ def table(rows: dict[str, dict[str, float]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--limit", type=int, default=None, help="only the first N papers")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N papers with both references")
+    parser.add_argument("--skip", type=int, default=0, help="with --limit: skip the first M such papers")
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args()
-    refs = load(args.data / "hf-daily-papers" / "items.jsonl.gz", args.limit)
+    refs = load(args.data / "hf-daily-papers" / "items.jsonl.gz", args.limit, args.skip if args.limit else 0)
     papers = [r.paper for r in refs]
     embedder = MiniLM(threads=args.threads)
     embedder.embed(["warm-up"])
@@ -154,7 +161,10 @@ def main() -> None:
     elapsed = time.perf_counter() - started
     abstracts = [insights.plain_text(p.abstract) for p in papers]
     first = [(summary.split_sentences(a) or [""])[0] for a in abstracts]
-    tfidf = tfidf_terms(abstracts, [len(i.keywords) for i in ours])
+    corpus = [
+        insights.plain_text(r.paper.abstract) for r in load(args.data / "hf-daily-papers" / "items.jsonl.gz", None)
+    ]
+    tfidf = tfidf_terms(abstracts, [len(i.keywords) for i in ours], corpus)
     n_kw, n_sum = sum(bool(r.keywords) for r in refs), sum(bool(r.summary) for r in refs)
     print(f"{len(refs)} papers ({n_kw} with HF keywords, {n_sum} with HF summaries)")
     print(f"ours: {elapsed:.1f} s, {len(papers) / elapsed:.1f} papers/s (embedding included)")

@@ -22,6 +22,7 @@ Metrics: nDCG@10, MRR (first relevant hit, cut at 100), recall@10 and recall@100
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import hashlib
 import json
@@ -36,6 +37,7 @@ from zoneinfo import ZoneInfo
 import arxiv_sanity
 import numpy as np
 import relevance
+from alembic.util.exc import CommandError
 
 from broadsheet import demo, dump, hf, lexical, search
 from broadsheet.embed import MiniLM, embed_pending
@@ -87,7 +89,8 @@ def bench_embedder() -> MiniLM:
 def open_store(folder: Path) -> Store:
     folder.mkdir(parents=True, exist_ok=True)
     store = Store.open(f"sqlite:///{folder / 'bench.db'}")
-    store.migrate()
+    with contextlib.suppress(CommandError):  # migrated by a newer checkout: an older engine reads it as it is
+        store.migrate()
     return store
 
 
@@ -264,12 +267,12 @@ def sanity_runs(store: Store, queries: list[Query]) -> list[list[str]]:
     return [[names[i] for i in arxiv_sanity.search(docs, q.text, limit=100)] for q in queries]
 
 
-def subset(data: Path, n: int) -> Store:
-    """The first `n` papers of the prepared corpus (a uniform sample) with their vectors, in a store of their own."""
-    full = open_store(data / "arxiv")
+def subset(data: Path, n: int, name: str = "arxiv") -> Store:
+    """The first `n` papers of a prepared corpus (a uniform sample) with their vectors, in a store of their own."""
+    full = open_store(data / name)
     if n >= full.papers.count():
         return full
-    folder = data / f"arxiv-{n}"
+    folder = data / f"{name}-{n}"
     store = open_store(folder)
     if store.papers.count() == n:
         return store
@@ -318,11 +321,15 @@ def run(args: argparse.Namespace) -> None:
         arxiv = demo_store(args.data)
     else:
         arxiv = subset(args.data, args.papers) if args.papers else open_store(args.data / "arxiv")
-    scifact = open_store(args.data / "scifact")
+    scifact = subset(args.data, args.claim_docs, "scifact") if args.claim_docs else open_store(args.data / "scifact")
     sizes = {"keywords": args.per_type, "authors": args.per_type, "titles": args.per_type}
     only_claims = args.types == ["claims"]
     queries = claim_queries() if only_claims else corpus_queries(arxiv, sizes) + claim_queries()
     queries = [q for q in queries if not args.types or q.kind in args.types]
+    if args.claim_docs:  # judged documents outside the subset are dropped, and claims left with none
+        kept = {v.paper.arxiv_id for v in scifact.papers.views(list(range(1, args.claim_docs + 1)))}
+        queries = [q if q.kind != "claims" else Query(q.kind, q.text, q.relevant & kept) for q in queries]
+        queries = [q for q in queries if q.relevant]
     embedder = bench_embedder()
     tag = f"index-v{lexical.SCHEMA_VERSION}"
     engines = {"arxiv": Engine(arxiv, embedder, arxiv_folder(arxiv) / tag), "scifact": None}
@@ -332,11 +339,11 @@ def run(args: argparse.Namespace) -> None:
     for kind in dict.fromkeys(q.kind for q in queries):
         store = scifact if kind == "claims" else arxiv
         if kind == "claims" and engines["scifact"] is None:
-            engines["scifact"] = Engine(scifact, embedder, args.data / "scifact" / tag)
+            engines["scifact"] = Engine(scifact, embedder, arxiv_folder(scifact) / tag)
         engine = engines["scifact" if kind == "claims" else "arxiv"]
         assert engine is not None
         for half in ("tune", "report") if args.half == "both" else (args.half,):
-            chosen = [q for q in queries if q.kind == kind and q.half == half]
+            chosen = [q for q in queries if q.kind == kind and q.half == half][: args.cap or None]
             for mode in args.modes:
                 if mode == "arxiv-sanity":
                     sample = chosen[: args.sanity]
@@ -345,21 +352,25 @@ def run(args: argparse.Namespace) -> None:
                     table.append((kind, half, mode, score(engine_runs(engine, chosen, mode), chosen)))
                 print(row(*table[-1]), flush=True)
     if not only_claims and (not args.types or "nonsense" in args.types):
-        nonsense_report(engines["arxiv"], args.modes)  # type: ignore[arg-type]
+        nonsense_report(engines["arxiv"], args.modes, args.cap or 200)  # type: ignore[arg-type]
 
 
 def sweep(args: argparse.Namespace) -> None:
     """Fusion weights and keyword boosts on the tuning half only, from cached candidates per query."""
     arxiv = demo_store(args.data) if args.demo else subset(args.data, args.papers) if args.papers else None
     arxiv = arxiv or open_store(args.data / "arxiv")
-    scifact = open_store(args.data / "scifact")
+    scifact = subset(args.data, args.claim_docs, "scifact") if args.claim_docs else open_store(args.data / "scifact")
     sizes = {"keywords": args.per_type, "authors": args.per_type, "titles": args.per_type}
     queries = [q for q in corpus_queries(arxiv, sizes) + claim_queries() if q.half == "tune"]
     queries = [q for q in queries if not args.types or q.kind in args.types]
+    if args.claim_docs:  # judged documents outside the subset are dropped, and claims left with none
+        kept = {v.paper.arxiv_id for v in scifact.papers.views(list(range(1, args.claim_docs + 1)))}
+        queries = [q if q.kind != "claims" else Query(q.kind, q.text, q.relevant & kept) for q in queries]
+        queries = [q for q in queries if q.relevant]
     embedder = bench_embedder()
     tag = f"index-v{lexical.SCHEMA_VERSION}"
     engines = {"arxiv": Engine(arxiv, embedder, arxiv_folder(arxiv) / tag)}
-    engines["scifact"] = Engine(scifact, embedder, args.data / "scifact" / tag)
+    engines["scifact"] = Engine(scifact, embedder, arxiv_folder(scifact) / tag)
     cache = []
     for q in queries:
         engine = engines["scifact" if q.kind == "claims" else "arxiv"]
@@ -378,7 +389,7 @@ def sweep(args: argparse.Namespace) -> None:
             cache.append((q, boosts, engine, found, sem, len(words)))
     names = _names(engines)
     for boosts in BOOST_GRID:
-        for weights in WEIGHT_GRID:
+        for weights in weight_grid():
             cells = []
             for kind in dict.fromkeys(q.kind for q in queries):
                 chosen = [c for c in cache if c[0].kind == kind and c[1] == boosts]
@@ -395,13 +406,16 @@ def sweep(args: argparse.Namespace) -> None:
 
 
 BOOST_GRID = [(1.0, 1.0, 0.5), (1.0, 0.0, 0.0)]  # (author boost, phrase bonus, fuzzy bonus)
-WEIGHT_GRID = [
-    search.Weights(alpha=a, short_alpha=s, tier_words=t, min_cosine=m)
-    for a in (0.3,)
-    for s in (0.3, 0.5, 0.7)
-    for t in (0, 3, 6, 10)
-    for m in (0.4,)
-]
+
+
+def weight_grid() -> list[search.Weights]:  # (a function: engines before Weights existed still run `run`)
+    return [
+        search.Weights(alpha=a, short_alpha=s, tier_words=t, min_cosine=m)
+        for a in (0.3,)
+        for s in (0.3, 0.5, 0.7)
+        for t in (0, 3, 6, 10)
+        for m in (0.4,)
+    ]
 
 
 def _names(engines: dict[str, Engine]) -> dict[int, dict[int, str]]:
@@ -422,9 +436,9 @@ def nonsense(n: int = 200) -> list[str]:
     ]
 
 
-def nonsense_report(engine: Engine, modes: list[str]) -> None:
+def nonsense_report(engine: Engine, modes: list[str], n: int = 200) -> None:
     for mode in [m for m in modes if m in ("lexical", "vector", "hybrid")]:
-        queries = nonsense()
+        queries = nonsense()[:n]
         empty = sum(not run for run in engine_runs(engine, [Query("nonsense", q, frozenset()) for q in queries], mode))
         print(f"nonsense ({len(queries)} made-up queries), {mode}: {empty / len(queries):.0%} get no results")
 
@@ -443,10 +457,12 @@ def main() -> None:
     parser.add_argument("command", choices=["prepare", "run", "sweep"])
     parser.add_argument("--data", type=Path, default=Path("/tmp/queries-bench"), help="prepared folder (kept)")
     parser.add_argument("--papers", type=int, default=0, help="evaluate on the first N papers only (default: all)")
+    parser.add_argument("--claim-docs", type=int, default=0, help="SciFact: the first N documents only (default: all)")
     parser.add_argument("--demo", action="store_true", help="the bundled demo corpus instead of the listings")
     parser.add_argument("--half", choices=["tune", "report", "both"], default="both")
     parser.add_argument("--per-type", type=int, default=1000, help="queries per type (before the split)")
     parser.add_argument("--sanity", type=int, default=100, help="queries per type and half for arxiv-sanity (slow)")
+    parser.add_argument("--cap", type=int, default=0, help="at most N queries per type and half (default: all)")
     parser.add_argument("--types", nargs="*", default=[])
     parser.add_argument("--modes", nargs="*", default=["lexical", "vector", "hybrid", "arxiv-sanity"])
     args = parser.parse_args()

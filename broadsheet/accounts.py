@@ -32,7 +32,7 @@ from broadsheet.store.users import Taken
 from broadsheet.tokens import Signer, TokenError
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9_-]{2,29}")
-EMAIL = re.compile(r"[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}")
+EMAIL = re.compile(r"[^@\s<>\"'\x00-\x1f\x7f]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}")
 MIN_PASSWORD, MAX_PASSWORD = 8, 256
 VERIFY_TTL = timedelta(days=3)
 RESET_TTL = timedelta(hours=1)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from broadsheet import ids
 from broadsheet.errors import Conflict, Forbidden, Invalid, NotFound, TooMany
+from broadsheet.metadata import xml_safe
 from broadsheet.models import Claim, Comment, PaperView, Submitter, User
 from broadsheet.store import Store
 from broadsheet.store.community import AlreadyListed, CapReached, ClaimConflict
@@ -21,6 +22,7 @@ from broadsheet.store.community import AlreadyListed, CapReached, ClaimConflict
 MAX_COMMENT = 10_000
 MAX_SUBMIT_NOTE = 1_000
 MAX_URL = 500
+COMMENTS_PER_WINDOW, COMMENT_WINDOW = 30, timedelta(minutes=10)  # per user, pages and API together
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ class Submission:
 def submission(
     arxiv_id: str, *, comment: str | None = None, github_repo: str | None = None, project_page: str | None = None
 ) -> Submission:
-    note = (comment or "").strip() or None
+    note = xml_safe(comment or "").strip() or None
     if note and len(note) > MAX_SUBMIT_NOTE:
         raise Invalid(f"the comment is too long (at most {MAX_SUBMIT_NOTE} characters)")
     code, project = check_url(github_repo, "githubRepo"), check_url(project_page, "projectPage")
@@ -119,11 +121,14 @@ def add_comment(store: Store, user: User, arxiv_id: str, body: str, parent_id: i
         if parent is None or parent.paper_id != row_id:
             raise Invalid("the comment you reply to is not on this paper")
         parent_id = parent.parent_id or parent.id  # replies stay one level deep
+    if store.counters.hit(f"comments:user:{user.id}", COMMENT_WINDOW) > COMMENTS_PER_WINDOW:
+        minutes = int(COMMENT_WINDOW.total_seconds() // 60)
+        raise TooMany(f"you have posted {COMMENTS_PER_WINDOW} comments in {minutes} minutes: try again later")
     return store.community.add_comment(row_id, user.id, text, parent_id)
 
 
 def _body(body: str) -> str:
-    text = body.strip()
+    text = xml_safe(body).strip()  # NUL and control characters: never stored (PostgreSQL text cannot hold NUL)
     if not text:
         raise Invalid("the comment is empty")
     if len(text) > MAX_COMMENT:

@@ -38,11 +38,11 @@ class Settings(BaseSettings):
     site_name: str = Field("Broadsheet", description="Name shown in the page header and titles.")
     page_size: int = Field(50, ge=1, le=500, description="Papers per page on list and search pages.")
     embed_max_tokens: int = Field(
-        256,
+        128,
         ge=16,
         le=512,
-        description="Word pieces of title + abstract the embedding model reads; the rest is cut off (more: slower,"
-        " 128 is about twice as fast). Part of the vectors' model name: changing it means `broadsheet embed` again.",
+        description="Word pieces of title + abstract the embedding model reads; the rest is cut off (256: about 2.5x"
+        " slower). Part of the vectors' model name: changing it means running `broadsheet embed` again.",
     )
     embed_device: Literal["auto", "cpu", "cuda"] = Field(
         "auto",
@@ -105,6 +105,9 @@ class Settings(BaseSettings):
         30.0, ge=0, description="Seconds before a failed background job is tried again; doubles each time."
     )
     user_job_cap: int = Field(20, ge=1, description="Background requests (papers to fetch) one user may have waiting.")
+    mcp_enabled: bool = Field(
+        True, description="Serve the MCP tools (search, read, upvote, comment) for agents at `/mcp` (streamable HTTP)."
+    )
     contact_email: str | None = Field(
         None, description="Sent in the User-Agent to arXiv and Hugging Face, so they can reach you."
     )

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from broadsheet import rank
 from broadsheet.emails import mail_domain, render_html, render_text, set_headers
-from broadsheet.metadata import display_text, display_title
+from broadsheet.metadata import display_text, display_title, tex_to_text
 from broadsheet.models import PaperView, Subscriber
 from broadsheet.periods import InvalidPeriod, Period, containing, parse_day, parse_week
 from broadsheet.search import Engine, InvalidQuery
@@ -178,10 +178,8 @@ def _item(view: PaperView, site: str) -> Item:
     p = view.paper
     authors = ", ".join(p.authors[:3]) + (f" and {len(p.authors) - 3} others" if len(p.authors) > 3 else "")
     url = f"{site.rstrip('/')}/papers/{p.arxiv_id}"
-    summary = first_sentence(display_text(p.abstract))
-    return Item(
-        display_title(p.title), authors, summary, view.upvotes, url, f"https://arxiv.org/abs/{p.arxiv_id}", p.code_url
-    )
+    title, summary = tex_to_text(display_title(p.title)), first_sentence(tex_to_text(display_text(p.abstract)))
+    return Item(title, authors, summary, view.upvotes, url, f"https://arxiv.org/abs/{p.arxiv_id}", p.code_url)
 
 
 def first_sentence(text: str, limit: int = 240) -> str:

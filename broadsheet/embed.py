@@ -90,7 +90,7 @@ class MiniLM:
     def __init__(
         self,
         *,
-        max_tokens: int = 256,
+        max_tokens: int = 128,
         threads: int | None = None,
         device: Device = "auto",
         model: ModelFile | None = None,

@@ -18,7 +18,7 @@ from email.utils import format_datetime
 from html import escape
 from xml.etree.ElementTree import Element, SubElement, register_namespace, tostring
 
-from broadsheet.metadata import display_text, display_title, xml_safe
+from broadsheet.metadata import display_text, display_title, tex_to_text, xml_safe
 from broadsheet.models import PaperView
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -57,8 +57,9 @@ def entries(views: list[PaperView], site: str) -> list[Entry]:
         p = view.paper
         published = view.added_at or p.published
         updated = max(published, p.updated_at) if p.updated_at else published
-        out.append(Entry(f"https://arxiv.org/abs/{p.arxiv_id}", display_title(p.title), f"{site}/papers/{p.arxiv_id}",
-                         display_text(p.abstract), p.authors, p.categories, published, updated))  # fmt: skip
+        title, summary = tex_to_text(display_title(p.title)), tex_to_text(display_text(p.abstract))
+        out.append(Entry(f"https://arxiv.org/abs/{p.arxiv_id}", title, f"{site}/papers/{p.arxiv_id}",
+                         summary, p.authors, p.categories, published, updated))  # fmt: skip
     return out
 
 

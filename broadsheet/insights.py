@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from pylatexenc.latex2text import LatexNodes2Text  # type: ignore[import-untyped]
+from pylatexenc.latexwalker import LatexWalker, LatexWalkerError  # type: ignore[import-untyped]
 
 from broadsheet import keywords, summary
 from broadsheet.embed import Embedder, Vectors
@@ -108,6 +109,19 @@ def plain_text(text: str) -> str:
     """Abstract or title as plain one-line text: TeX accents, math and macros turned into Unicode text."""
     flat = decode_tex(text)
     if "\\" in flat or "$" in flat:
-        # a bare % is a TeX comment that would swallow the rest of the line; arXiv authors mean percent
-        flat = _LATEX.latex_to_text(_UNESCAPED_PERCENT.sub(r"\\%", flat)).replace("<cit.>", "")
+        flat = _tex_to_text(_UNESCAPED_PERCENT.sub(r"\\%", flat))
     return " ".join(flat.split())
+
+
+def _tex_to_text(tex: str) -> str:
+    """A bare % is escaped first (a TeX comment would swallow the rest of the line; authors mean percent).
+    TeX that does not parse or convert (an unclosed brace or $, a macro without its argument) loses its
+    macro names and special characters instead."""
+    try:
+        nodes = LatexWalker(tex, tolerant_parsing=False).get_latex_nodes()[0]
+        return str(_LATEX.nodelist_to_text(nodes)).replace("<cit.>", "")
+    except (LatexWalkerError, IndexError, KeyError, ValueError):  # a macro without its arguments (\\url) raises too
+        return _TEX_SPECIAL.sub(" ", tex.replace("\\%", "%"))
+
+
+_TEX_SPECIAL = re.compile(r"\\[A-Za-z]+\*?|[\\${}]")

@@ -105,25 +105,23 @@ class _Tally:
     phrase: str
     count: int = 0
     whole: bool = False  # once a whole run between stopwords
-    in_title: bool = False
 
 
 def candidates(title: str, abstract: str) -> list[Candidate]:
     """Candidate keyphrases of a paper (plain text, TeX already removed), best prior first, at most POOL."""
     lower_seen = {w.lower() for w in re.findall(r"[\w'-]+", abstract) if w.islower()}
     found: dict[tuple[str, ...], _Tally] = {}
-    for in_title, chunk in _chunks(title, abstract):
+    for chunk in _chunks(title, abstract):
         for run in _runs(chunk):
             for start in range(len(run)):
                 for end in range(start + 1, min(start + MAX_WORDS, len(run)) + 1):
                     words = run[start:end]
                     if not _edge_ok(words):
                         continue
-                    phrase = " ".join(_display(w, lower_seen) for w in words)
+                    phrase = _display(words, lower_seen)
                     tally = found.setdefault(stem_key(phrase), _Tally(phrase))
                     tally.count += 1
                     tally.whole |= start == 0 and end == len(run)
-                    tally.in_title |= in_title
     ranked = [Candidate(t.phrase, key, _prior(key, t)) for key, t in found.items()]
     ranked.sort(key=lambda c: -c.prior)
     return ranked[:POOL]
@@ -135,9 +133,9 @@ def _prior(key: tuple[str, ...], tally: _Tally) -> float:
     return 0.5 * float(np.log1p(tally.count)) + 2.0 * tally.whole + 0.6 * min(len(key), 3) + 1.0 * named
 
 
-def _chunks(title: str, abstract: str) -> list[tuple[bool, str]]:
-    pieces = [(True, p) for p in _BREAK.split(title)]
-    return pieces + [(False, p) for p in _BREAK.split(abstract)]
+def _chunks(title: str, abstract: str) -> list[str]:
+    """Abstract first: a phrase is shown as the abstract writes it, not in the title's Title Case."""
+    return _BREAK.split(abstract) + _BREAK.split(title)
 
 
 def _runs(chunk: str) -> list[list[str]]:
@@ -179,14 +177,17 @@ def word_classes(word: str) -> frozenset[str]:
     return frozenset(getAllLemmas(word))
 
 
-def _display(word: str, lower_seen: set[str]) -> str:
-    """Lowercase a word unless it is a name: internal capitals (GPT-4o, WebPRM) or never written lowercase."""
-    if word[1:].lower() != word[1:] or word.isupper():
-        return word
-    return word.lower() if word.lower() in lower_seen or word[0].islower() else word
+def _display(words: Sequence[str], lower_seen: set[str]) -> str:
+    """Names keep their case (internal capitals: GPT-4o, WebPRM, QAT); other words are lowercased if the abstract
+    writes any of them lowercase ("Diffusion Large Language Models" -> "diffusion large language models"),
+    and kept as written when all of them are always capitalised (a name: "Average Confidence")."""
+    plain = [i for i, w in enumerate(words) if w[1:].lower() == w[1:] and not w.isupper()]
+    if any(words[i].lower() in lower_seen or words[i][0].islower() for i in plain):
+        return " ".join(w.lower() if i in plain else w for i, w in enumerate(words))
+    return " ".join(words)
 
 
-def select(found: Sequence[Candidate], vectors: Vector, doc: Vector, *, k: int, diversity: float = 0.5) -> list[str]:
+def select(found: Sequence[Candidate], vectors: Vector, doc: Vector, *, k: int, diversity: float = 0.4) -> list[str]:
     """Maximal marginal relevance over the candidates (KeyBERT's `use_mmr`), with a hard near-duplicate rule."""
     if not found:
         return []
@@ -209,7 +210,7 @@ def select(found: Sequence[Candidate], vectors: Vector, doc: Vector, *, k: int, 
     return [found[i].phrase for i in chosen]
 
 
-PRIOR_WEIGHT = 0.05
+PRIOR_WEIGHT = 0.1
 
 
 def near_duplicate(a: tuple[str, ...], b: tuple[str, ...]) -> bool:

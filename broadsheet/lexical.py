@@ -7,6 +7,12 @@ The index is derived data in the index directory. `refresh()` brings it up to da
 papers table by `(modified_at, id)`, so it never drifts: every paper inserted or changed since
 the last refresh is (re)indexed, and an index whose document count disagrees with the table is
 rebuilt. Several processes may refresh; tantivy's writer lock lets one at a time do it.
+
+Fields: title and abstract stemmed (Snowball English); authors lower-cased but not stemmed, one
+value per author, so "Peiwen Zhang" is a phrase inside one name and "Zhang" alone a name word;
+`plain` (the title's words as written) for typo-tolerant (fuzzy) matches; `vocabulary` (every
+word as written) for spelling suggestions. `match()` returns, besides BM25 scores, which papers
+hold every query word, the query as a phrase, or an author of that name: search ranks those first.
 """
 
 from __future__ import annotations
@@ -100,6 +106,12 @@ class LexicalIndex:
                 self.mark = None
             done = self._catch_up(writer)
             writer.commit()
+            self.index.reload()
+            if self.index.searcher().num_docs != self.store.papers.count():  # papers the marks cannot find: rebuild
+                writer.delete_all_documents()
+                self.mark = None
+                done = self._catch_up(writer)
+                writer.commit()
             writer.wait_merging_threads()
             self._write_meta()
             self.index.reload()

@@ -15,6 +15,8 @@ are dropped from every text field, and sizes and numbers are bounded:
 from __future__ import annotations
 
 import dataclasses
+import functools
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -108,6 +110,131 @@ def display_text(text: str) -> str:
 
 def display_title(text: str) -> str:
     return " ".join(text.split())
+
+
+class TexPart(NamedTuple):
+    """A run of text rendered from TeX: plain text, or the Unicode reading of one `$...$` math span."""
+
+    text: str
+    math: bool
+
+
+def tex_to_text(text: str) -> str:
+    """TeX as arXiv writes it, as readable Unicode: `22.3\\%` is `22.3%`, `$\\alpha$` is `α`, `x^2` stays `x^2`.
+
+    For display only (pages, feeds, mail): stored records and the API keep the source's text. Paragraph
+    breaks ("\\n\\n") are kept and other whitespace collapsed, so `tex_to_text(display_text(abstract))` reads well.
+    """
+    return "".join(part.text for part in tex_parts(text))
+
+
+@functools.lru_cache(maxsize=8192)
+def tex_parts(text: str) -> tuple[TexPart, ...]:
+    """`text` rendered by pylatexenc's latex2text, math spans apart (for pages that set them in their own style).
+
+    Plain text stays as it is: a bare `%` is a percent (never a TeX comment), `&` an ampersand, `~` before a
+    number or after a space a tilde, `$5` a price; URLs are never touched; `\\url{u}` is `u`, `\\href{u}{t}` `t (u)`.
+    Unknown macros (`\\ours`) keep their name; citations are dropped. TeX that does not parse loses its specials.
+    """
+    if not _TEXISH.search(text):
+        return (TexPart(_collapse(text), False),) if text else ()
+    parts: list[TexPart] = []
+    for i, piece in enumerate(_URL_PART.split(_LINK.sub(_link_text, text))):
+        for chunk in [piece] if i % 2 else _chunks(piece):
+            parts.extend(_render(chunk) if not i % 2 and _TEXISH.search(chunk) else [TexPart(chunk, False)])
+    return _merge(parts)
+
+
+def _chunks(text: str) -> list[str]:
+    """`text` cut after sentences where no brace or `$` is open: pylatexenc reads only those holding TeX (fast)."""
+    chunks, start, depth, dollars = [], 0, 0, 0
+    for match in _TOKEN.finditer(text):
+        token = match[0]
+        if token == "{":
+            depth += 1
+        elif token == "}":
+            depth -= 1
+        elif token == "$":
+            dollars += 1
+        elif token.isspace() and depth == 0 and dollars % 2 == 0:
+            chunks.append(text[start : match.end()])
+            start = match.end()
+    return [*chunks, text[start:]]
+
+
+_TEXISH = re.compile(r"[\\$~{}]|--|``|''")
+_URL_PART = re.compile(r"(https?://[^\s<>\"'{}|\\^`\[\]]+)", re.IGNORECASE)
+_LINK = re.compile(r"\\(?:url\{([^{}]*)\}|href\{([^{}]*)\}\{([^{}]*)\})")
+_TOKEN = re.compile(r"\\.|[{}$]|(?<=[.!?;])\s+")
+_PLAIN = re.compile(r"(?<!\\)[%&]|(?:^|(?<=[\s(]))~")  # 100% and a & b as meant; ~88%: "about", not a tie
+_DOLLAR = re.compile(r"(?<!\\)\$\$?")
+_PRICE = re.compile(r"\d[\d,.]*[kKMB]?(?:\s+[A-Za-z]{2}|[;:)!?]|\s*$)")  # $5 and, $10 per hour, $3.50.
+_CITATION = re.compile(r"\s*<cit\.>")
+_TEX_SPECIAL = re.compile(r"\\[A-Za-z]+\*?|\\(?=[^A-Za-z])|[${}]")
+
+
+def _link_text(match: re.Match[str]) -> str:
+    return match[1] if match[1] is not None else f"{match[3]} ({match[2]})"
+
+
+def _escape_plain(text: str) -> str:
+    """Bare %, & and "about" tildes escaped; a `$` opening no math but a price (`$5 and`) becomes `\\$`."""
+    text = _PLAIN.sub(lambda m: "\\textasciitilde{}" if m[0] == "~" else "\\" + m[0], text)
+    out, last, inside = [], 0, False
+    for match in _DOLLAR.finditer(text):
+        if not inside and match[0] == "$" and _PRICE.match(text, match.end()):
+            out.append(text[last : match.start()] + "\\$")
+            last = match.end()
+        else:
+            inside = not inside
+    return "".join(out) + text[last:]
+
+
+def _render(tex: str) -> list[TexPart]:
+    from pylatexenc.latexwalker import LatexMathNode, LatexWalker, LatexWalkerError  # type: ignore[import-untyped]
+
+    prepared = _escape_plain(tex)
+    for attempt in (prepared, re.sub(r"(?<!\\)\$", r"\\$", prepared)):  # then: every $ a dollar
+        try:
+            nodes = LatexWalker(attempt, tolerant_parsing=False).get_latex_nodes()[0]
+        except LatexWalkerError:
+            continue
+        to_text = _latex2text().nodelist_to_text
+        runs = itertools.groupby(nodes, key=lambda n: isinstance(n, LatexMathNode))
+        return [TexPart(_CITATION.sub("", to_text(list(run))), math) for math, run in runs]
+    return [TexPart(_TEX_SPECIAL.sub("", prepared.replace("\\textasciitilde{}", "~")).replace("\\", ""), False)]
+
+
+@functools.cache
+def _latex2text() -> Any:
+    from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db  # type: ignore[import-untyped]
+
+    context = get_default_latex_context_db()
+    context.set_unknown_macro_spec(MacroTextSpec("", simplify_repl=lambda n: n.macroname + n.macro_post_space))
+    return LatexNodes2Text(latex_context=context, math_mode="text", strict_latex_spaces=False)
+
+
+def _merge(parts: list[TexPart]) -> tuple[TexPart, ...]:
+    """Adjacent text runs joined, whitespace collapsed (paragraph breaks kept), the ends stripped."""
+    merged: list[TexPart] = []
+    for part in parts:
+        if merged and not part.math and not merged[-1].math:
+            merged[-1] = TexPart(merged[-1].text + part.text, False)
+        elif part.text:
+            merged.append(TexPart(part.text.strip() if part.math else part.text, part.math))
+    merged = [TexPart(p.text if p.math else _collapse(p.text, inner=True), p.math) for p in merged]
+    if merged and not merged[0].math:
+        merged[0] = TexPart(merged[0].text.lstrip(), False)
+    if merged and not merged[-1].math:
+        merged[-1] = TexPart(merged[-1].text.rstrip(), False)
+    return tuple(p for p in merged if p.text)
+
+
+def _collapse(text: str, *, inner: bool = False) -> str:
+    """Runs of whitespace as one space (a non-breaking one stays), blank lines as one paragraph break."""
+    paragraphs = [re.sub(r"[ \t\n\r\f\v]+", " ", p) for p in re.split(r"\s*\n\s*\n\s*", text)]
+    joined = "\n\n".join(paragraphs)
+    return joined if inner else joined.strip()
 
 
 YEARS = range(1900, 3000)  # timestamps outside are refused: no real record has one, and they overflow zones

@@ -5,6 +5,16 @@
     engine.search("2401.01234")                                  # that paper first
     engine.similar("2401.01234", limit=5)                        # nearest papers by vector
 
+Ranking, for what people type (benchmarks/queries.py measures each kind):
+- a query of up to TIER_WORDS words ranks in tiers: papers with an author of exactly that name,
+  then papers with the query as a phrase, then papers with every word, then the rest; within a
+  tier by the fused score (one- and two-word queries lean on BM25: their vectors say little);
+- longer queries (sentences, claims) by the fused score alone (alpha tuned on SciFact);
+- an unknown word one edit from an indexed word is corrected (the page says so); further away,
+  it is only suggested;
+- a paper sharing no word with the query must be at least MIN_COSINE close in meaning, so
+  nonsense gets no results instead of fifty weak ones.
+
 Both indexes are refreshed from the store before a query (at most once a second), so a paper
 added by an import, a sync or a submission is findable without a restart.
 """
@@ -33,7 +43,7 @@ from broadsheet.vectors import VectorIndex
 MAX_QUERY = 250
 MAX_TERMS = 32
 ALPHA = 0.3  # weight of BM25 in the fusion; tuned on SciFact train (benchmarks/relevance.py --sweep)
-SHORT_ALPHA = 0.7  # the weight of BM25 for queries of one or two words (a name, a term: vectors know little)
+SHORT_ALPHA = 0.5  # the weight of BM25 for queries of one or two words (a name, a term: vectors know little)
 SHORT_WORDS = 2
 TIER_WORDS = 10  # queries of at most this many words rank author-name, phrase, then all-words matches first
 MIN_COSINE = 0.4  # a paper sharing no query word is a result only this close in meaning (nonsense -> none)

@@ -20,6 +20,7 @@ from broadsheet.config import Settings
 from broadsheet.digest import Links
 from broadsheet.emails import notice
 from broadsheet.errors import Gone, Invalid, NotFound, TooMany
+from broadsheet.metadata import xml_safe
 from broadsheet.models import Preferences, Subscriber
 from broadsheet.store import Store
 from broadsheet.tokens import Signer, TokenError, secret_key
@@ -41,7 +42,7 @@ def preferences(
     if not 1 <= max_papers <= 50:
         raise Invalid("a digest holds 1 to 50 papers")
     include, skip = _categories(categories), _categories(exclude)
-    wanted = [" ".join(t.split()) for t in topics.splitlines() if t.strip()]
+    wanted = [" ".join(xml_safe(t).split()) for t in topics.splitlines() if xml_safe(t).strip()]
     if len(wanted) > MAX_TOPICS or any(len(t) > MAX_TOPIC for t in wanted):
         raise Invalid(f"at most {MAX_TOPICS} topics of at most {MAX_TOPIC} characters")
     if not (trending or include or wanted):

@@ -49,7 +49,7 @@ class Weights:
     finding: float = 0.1
     named: float = 0.05
     first: float = -0.1  # the opening sentence (background, usually)
-    position: float = -0.05  # times the relative position (0 first .. 1 last)
+    position: float = -0.25  # times the relative position (0 first .. 1 last)
     length: float = -0.004  # per word beyond TARGET_WORDS (either way)
 
 

@@ -13,14 +13,12 @@ not match its metadata is rebuilt from the database.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import filelock
 import numpy as np
 import numpy.typing as npt
 
@@ -167,13 +165,7 @@ class VectorIndex:
         tmp.write_text(json.dumps(meta))
         tmp.replace(self.directory / "meta.json")  # the metadata moves last: a crash leaves the old, valid one
 
-    @contextlib.contextmanager
-    def _file_lock(self) -> Iterator[None]:
+    def _file_lock(self) -> filelock.FileLock:
         """One writer of the cache files at a time, across processes (several web workers, the CLI)."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        with (self.directory / ".lock").open("w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        return filelock.FileLock(str(self.directory / ".lock"))

@@ -6,6 +6,7 @@ python scripts/readme.py --check   # exit 1 if README.md is out of date (run by 
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
 from pathlib import Path
@@ -54,8 +55,27 @@ def settings_reference() -> str:
     return "\n".join(rows)
 
 
+def layout_reference() -> str:
+    """Every module of the package with the first line of its docstring, folder by folder."""
+    package = README.parent / "broadsheet"
+    lines = ["```", "broadsheet/"]
+    for path in sorted(package.rglob("*.py"), key=lambda p: (p.parent != package, str(p.parent), p.name)):
+        relative = path.relative_to(package)
+        if "migrations" in relative.parts or path.name == "__main__.py":
+            continue
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+        summary = doc.strip().split("\n")[0].rstrip(".") if doc else ""
+        name = str(relative.parent) + "/" if path.name == "__init__.py" and relative.parent.parts else str(relative)
+        if path.name == "__init__.py" and not relative.parent.parts:
+            continue
+        lines.append(f"  {name:<28} {summary}".rstrip())
+    lines.append("```")
+    return "\n".join(lines)
+
+
 def render(text: str) -> str:
-    for marker, body in (("cli", cli_reference()), ("settings", settings_reference())):
+    sections = (("cli", cli_reference()), ("settings", settings_reference()), ("layout", layout_reference()))
+    for marker, body in sections:
         pattern = re.compile(rf"(<!-- {marker} -->\n)(?:.*?\n)?(<!-- /{marker} -->)", re.S)
         if not pattern.search(text):
             raise SystemExit(f"README.md lacks the <!-- {marker} --> markers")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 import time
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import postgres
 import pytest
 import uvicorn
 from community_site import Site
@@ -26,9 +28,14 @@ from broadsheet.web import create_app, make_engine
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+BACKEND = os.environ.get("BROADSHEET_TEST_BACKEND", "sqlite")  # or postgresql: `make test` runs both
+
+
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
-    """Settings for tests: no .env file and no demo autoload unless asked."""
+    """Settings for tests: no .env file and no demo autoload unless asked; a fresh database each time."""
     values: dict[str, Any] = {"data_dir": data_dir, "load_demo": False} | overrides
+    if BACKEND == "postgresql" and "database_url" not in overrides:
+        values["database_url"] = postgres.fresh_database()
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
@@ -148,3 +155,5 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+        if BACKEND == "postgresql" and item.get_closest_marker("sqlite_only"):
+            item.add_marker(pytest.mark.skip(reason="about the SQLite deployment"))

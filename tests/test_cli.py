@@ -33,6 +33,7 @@ def test_every_command_has_help(command: list[str]) -> None:
     assert result.exit_code == 0 and "Usage" in result.output
 
 
+@pytest.mark.slow
 def test_init_import_reimport_and_show(tmp_path: Path) -> None:
     assert run(tmp_path, "init").exit_code == 0
     assert (tmp_path / "data" / "broadsheet.db").exists()
@@ -71,6 +72,7 @@ def test_errors_are_clear_and_exit_non_zero(tmp_path: Path) -> None:
     assert "Traceback" not in missing.output + unknown.output + malformed.output + bad_env.output
 
 
+@pytest.mark.slow
 def test_demo_loads_once(tmp_path: Path) -> None:
     first = run(tmp_path, "demo")
     assert first.exit_code == 0 and "2,514 new" in first.output and "1,416 new" in first.output
@@ -114,3 +116,42 @@ def test_a_huge_version_skips_one_line_and_keeps_the_rest(tmp_path: Path) -> Non
         and "1 malformed skipped" in result.output
         and "line 2: field 'versions': version" in result.output
     )
+
+
+def test_demo_recent_lists_demo_papers_today_once_and_marks_them(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy import select
+
+    from broadsheet.config import Settings
+    from broadsheet.demo import RECENT_NOTE, RECENT_SOURCE
+    from broadsheet.store import Store
+    from broadsheet.store.schema import daily_entries, papers
+    from broadsheet.web import create_app
+
+    assert "--recent" in runner.invoke(app, ["demo", "--help"]).output
+    first = run(tmp_path, "demo", "--recent")
+    assert first.exit_code == 0 and "Demo data listed today: " in first.output, first.output
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data", load_demo=False)  # type: ignore[call-arg]
+    store = Store.open(settings.db_url)
+    today = datetime.now(UTC).astimezone(settings.zone).date()
+
+    def state() -> list[Any]:
+        query = select(papers.c.arxiv_id, papers.c.published_at, daily_entries).join(daily_entries, isouter=True)
+        with store.db.read() as conn:
+            return [tuple(r) for r in conn.execute(query.order_by(papers.c.arxiv_id))]
+
+    before = state()
+    ours = [r for r in before if r[-2] == RECENT_SOURCE]
+    assert len(ours) == 5 and {r.day for r in store.daily.views(None, limit=5, order="added")} == {today}
+    listed = first.output.split("Demo data listed today: ")[1].split()[0:5]
+    view = store.papers.get(listed[0].rstrip(","))
+    assert view is not None and view.day == today and view.paper.published.date() <= today
+    assert view.submitter_comment == RECENT_NOTE
+    page = TestClient(create_app(settings, store)).get(f"/papers/{view.paper.arxiv_id}").text
+    assert "demo data: listed today by" in page
+    again = run(tmp_path, "demo", "--recent")
+    assert again.exit_code == 0 and again.output.splitlines()[-2:] == first.output.splitlines()[-2:]
+    assert state() == before
+    store.close()

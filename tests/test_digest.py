@@ -210,6 +210,7 @@ def test_killed_mid_run_then_rerun_sends_every_digest_once(site: Site, tmp_path:
         for address in emails[::7]:
             sink.refuse[address] = ["451 4.7.1 greylisted, try later"]
         env = os.environ | {"BROADSHEET_DATA_DIR": str(site.settings.data_dir), "BROADSHEET_SMTP_HOST": "127.0.0.1",
+                            "BROADSHEET_DATABASE_URL": site.settings.db_url,
                             "BROADSHEET_SMTP_PORT": str(smtp.port), "BROADSHEET_LOAD_DEMO": "false"}  # fmt: skip
         command = [sys.executable, "-m", "broadsheet", "digest", "send", "--period", "2026-08-17"]
         run = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -269,6 +270,31 @@ def test_a_claim_skips_subscribers_who_left_after_the_run_began(site: Site) -> N
     assert [row.subscriber_id for row in site.store.deliveries.open("2026-08-16")] == [ids[0]]
 
 
+def test_digest_cli_preview_reads_as_text_and_writes_the_html_part(site: Site, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from broadsheet.cli import app
+
+    sub, _ = site.store.subscribers.subscribe("read@example.org", Preferences("daily", 3, True))
+    site.store.subscribers.set_status(sub.id, "active")
+    env = {
+        "BROADSHEET_DATA_DIR": str(site.settings.data_dir),
+        "BROADSHEET_SITE_URL": "https://papers.example.org",
+        "BROADSHEET_DATABASE_URL": site.settings.db_url,
+    }
+    page = tmp_path / "digest.html"
+    args = ["digest", "preview", "read@example.org", "--period", "2026-08-21", "--html", str(page)]
+    shown = CliRunner().invoke(app, args, env=env)
+    assert shown.exit_code == 0, shown.output
+    text = shown.output
+    assert "Subject: " in text and "To: read@example.org" in text and "From: " in text
+    assert "https://papers.example.org/unsubscribe?token=" in text  # one line: no quoted-printable soft breaks
+    assert "Content-Transfer-Encoding" not in text and "=3D" not in text and "=C3=" not in text
+    assert page.read_text(encoding="utf-8").lstrip().lower().startswith(("<!doctype", "<html"))
+    bad = CliRunner().invoke(app, [*args[:-1], str(tmp_path / "no" / "such" / "dir.html")], env=env)
+    assert bad.exit_code == 1 and "cannot write" in bad.output
+
+
 def test_digest_cli_preview_dry_run_and_bad_periods(site: Site, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
@@ -276,14 +302,18 @@ def test_digest_cli_preview_dry_run_and_bad_periods(site: Site, tmp_path: Path) 
 
     sub, _ = site.store.subscribers.subscribe("cli@example.org", Preferences("daily", 3, True))
     site.store.subscribers.set_status(sub.id, "active")
-    env = {"BROADSHEET_DATA_DIR": str(site.settings.data_dir), "BROADSHEET_SITE_URL": "https://papers.example.org"}
+    env = {
+        "BROADSHEET_DATA_DIR": str(site.settings.data_dir),
+        "BROADSHEET_SITE_URL": "https://papers.example.org",
+        "BROADSHEET_DATABASE_URL": site.settings.db_url,
+    }
     runner = CliRunner()
-    shown = runner.invoke(app, ["digest", "preview", "cli@example.org", "--period", "2026-08-21"], env=env)
+    shown = runner.invoke(app, ["digest", "preview", "cli@example.org", "--period", "2026-08-21", "--mime"], env=env)
     assert shown.exit_code == 0, shown.output
     assert (
         "multipart/alternative" in shown.output and "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in shown.output
     )
-    assert "https://papers.example.org/unsubscribe?token=" in shown.output
+    assert "Content-Transfer-Encoding: quoted-printable" in shown.output
     written = runner.invoke(
         app, ["digest", "send", "--period", "2026-08-21", "--dry-run", str(tmp_path / "eml")], env=env
     )

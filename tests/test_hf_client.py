@@ -26,3 +26,13 @@ def test_huggingface_hub_client_works_unchanged(server: str) -> None:
 
     with pytest.raises(HfHubHTTPError):
         api.paper_info("2101.00001")
+
+
+def test_read_paper_gives_the_paper_as_markdown(server: str) -> None:
+    """huggingface_hub's read_paper GETs /papers/{id}.md, which used to be refused (400: `.md` read as the id)."""
+    text = HfApi(endpoint=server, token=False).read_paper("2608.19880")
+    assert text.startswith("# EnvHarness") and "**Authors:** Chengsong Huang" in text
+    assert "https://arxiv.org/abs/2608.19880" in text and "https://arxiv.org/pdf/2608.19880" in text
+    assert "## Abstract" in text and "full text is not available here yet" in text
+    with pytest.raises(HfHubHTTPError):
+        HfApi(endpoint=server, token=False).read_paper("2101.00001")

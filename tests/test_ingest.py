@@ -163,13 +163,15 @@ def test_harvest_survives_kill_9_and_resumes_to_identical_contents(server: Recor
 
 
 def digest_papers(store: Store) -> list[tuple[object, ...]]:
+    """The papers as typed values (the same on SQLite and PostgreSQL)."""
+    from sqlalchemy import select
+
+    from broadsheet.store.schema import papers
+
+    columns = [papers.c.arxiv_id, papers.c.version, papers.c.title, papers.c.abstract, papers.c.authors,
+               papers.c.submitted_at]  # fmt: skip
     with store.db.read() as conn:
-        return [
-            tuple(r)
-            for r in conn.exec_driver_sql(
-                "SELECT arxiv_id, version, title, abstract, authors, submitted_at FROM papers ORDER BY arxiv_id"
-            )
-        ]
+        return [tuple(r) for r in conn.execute(select(*columns).order_by(papers.c.arxiv_id))]
 
 
 def test_api_requests_keep_the_gap_and_retry_rate_exceeded(server: RecordedServer, store: Store) -> None:

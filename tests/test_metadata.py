@@ -98,3 +98,51 @@ def test_clean_paper_refuses_sizes_no_real_record_has(changes: dict[str, Any], m
 def test_timestamps_out_of_range_are_a_value_error_not_an_overflow(stamp: str) -> None:
     with pytest.raises(ValueError, match="not between 1900 and 2999"):
         metadata.parse_timestamp(stamp)
+
+
+def _demo_abstract(arxiv_id: str) -> str:
+    import gzip
+    import json
+
+    from broadsheet import demo
+
+    with gzip.open(demo.HERE / "arxiv.jsonl.gz", "rt") as lines:
+        return next(json.loads(line)["abstract"] for line in lines if f'"{arxiv_id}"' in line)
+
+
+def test_tex_to_text_renders_a_real_demo_abstract_percent_and_math() -> None:
+    abstract = _demo_abstract("2606.22540")  # PolicyTrim: "51.4\%", "3$\times$"
+    assert "51.4\\%" in abstract and "3$\\times$" in abstract
+    text = metadata.tex_to_text(metadata.display_text(abstract))
+    assert "51.4%" in text and "3×" in text and "\\" not in text and "$" not in text
+    parts = metadata.tex_parts("by 3$\\times$ and $\\alpha$")
+    assert parts == (("by 3", False), ("×", True), (" and ", False), ("α", True))
+
+
+@pytest.mark.parametrize(
+    ("tex", "text"),
+    [
+        ("accuracy of 22.3\\% with $\\alpha$ and $x^2$", "accuracy of 22.3% with α and x^2"),
+        (
+            "Bal\\'azs G{\\\"o}del, \\textbf{bold} \\emph{it} \\ours{} wins \\cite{x}.",
+            "Balázs Gödel, bold it ours wins.",
+        ),
+        ("100% of a & b, ~88% at Stage~2", "100% of a & b, ~88% at Stage\xa02"),  # plain text stays plain
+        ("It costs $5 and $10 per hour, or $3.50.", "It costs $5 and $10 per hour, or $3.50."),
+        ("$3 \\times 3$ and a $2$-approximation", "3 × 3 and a 2-approximation"),
+        (
+            "see https://x.org/a_b~c%20d and arXiv:2401.01234, hep-th/9901001",
+            "see https://x.org/a_b~c%20d and arXiv:2401.01234, hep-th/9901001",
+        ),
+        (
+            "code at \\url{https://github.com/a/b} (\\href{https://x.org}{site})",
+            "code at https://github.com/a/b (site (https://x.org))",
+        ),
+        ("unclosed $x and {brace", "unclosed x and brace"),
+        ("one\n\ntwo  $x$", "one\n\ntwo x"),
+        ("<b>not</b> $<i>$ markup", "<b>not</b> <i> markup"),  # text, escaped by whoever renders it
+        ("", ""),
+    ],
+)
+def test_tex_to_text_reads_text_mode_and_keeps_plain_text_sane(tex: str, text: str) -> None:
+    assert metadata.tex_to_text(tex) == text

@@ -94,3 +94,17 @@ def test_untrusted_metadata_is_escaped_and_bad_links_are_inert(tmp_path: Path) -
     )
     assert headers["x-content-type-options"] == "nosniff"
     store.close()
+
+
+def test_paper_page_renders_tex_as_text_and_math_spans_escaped(client: TestClient, tmp_path: Path) -> None:
+    page = client.get("/papers/2606.22540").text  # a demo abstract with "51.4\%" and "3$\times$"
+    assert "51.4%" in page and '3<span class="math">×</span>' in page
+    assert "\\%" not in page and "$\\times$" not in page
+    settings = make_settings(tmp_path)
+    store = Store.open(settings.db_url)
+    store.migrate()
+    store.papers.upsert([Paper("2401.00002", "Bounds on $x<y$ \\& 5\\%", "We show $a<b>c$ holds.", ("A",), ("cs.LG",))])
+    own = TestClient(create_app(settings, store)).get("/papers/2401.00002").text
+    assert '<span class="math">x&lt;y</span> &amp; 5%' in own and "<title>Bounds on x&lt;y &amp; 5% ·" in own
+    assert '<span class="math">a&lt;b&gt;c</span>' in own and "<b>" not in own
+    store.close()

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import FIXTURES
 from fastapi.testclient import TestClient
 
 from broadsheet.embed import MiniLM, embed_pending, paper_text
@@ -22,15 +21,6 @@ from broadsheet.vectors import VectorIndex
 def stems(text: str) -> set[str]:
     """Every word's first four letters: a strict notion of "sharing a word"."""
     return {w[:4] for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 2}
-
-
-@pytest.mark.parametrize("tokens", [128, 256])
-def test_embedder_reproduces_sentence_transformers(tokens: int) -> None:
-    reference = json.loads((FIXTURES / "minilm_reference.json").read_text())
-    ours = MiniLM(max_tokens=tokens).embed(reference["texts"])
-    theirs = np.array(reference["vectors"][str(tokens)], dtype=np.float32)
-    assert ours.shape == (8, 384) and np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
-    assert float((ours * theirs).sum(axis=1).min()) >= 0.99
 
 
 def test_finds_a_paper_by_meaning_with_no_shared_words(engine: Engine) -> None:
@@ -93,22 +83,6 @@ def test_a_new_paper_is_findable_without_a_restart(store: Store, tmp_path: Path)
     embed_pending(store, embedder)
     assert engine.search("burrowing animals", mode="vector")[0].view.paper.arxiv_id == "2607.00001"  # replaced in place
     assert len(engine.vectors) == 1
-
-
-def test_embedding_resumes_after_an_interruption(store: Store) -> None:
-    store.papers.upsert([Paper(f"2607.{i:05d}", f"Paper {i} about topic {i % 7}", "An abstract.") for i in range(40)])
-    embedder = MiniLM(max_tokens=128)
-
-    def stop_after_first_batch(done: int, total: int) -> None:
-        raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        embed_pending(store, embedder, batch=16, progress=stop_after_first_batch)
-    assert store.embeddings.missing_count(embedder.name) == 24
-    assert embed_pending(store, embedder, batch=16) == 24
-    assert store.embeddings.missing_count(embedder.name) == 0
-    with store.db.read() as conn:
-        assert conn.exec_driver_sql("SELECT count(*), count(DISTINCT paper_id) FROM embeddings").one() == (40, 40)
 
 
 def test_indexes_persist_and_catch_up(store: Store, tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ VALUES = {
     "comment_id": "1",
     "claim_id": "1",
     "job_id": "1",
+    "token_id": "1",
     "decision": "approve",
     "username": "victim",
     "value": "2026-08-21",

@@ -7,7 +7,10 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from conftest import free_port
+
+pytestmark = pytest.mark.slow
 
 
 def test_serve_creates_the_database_loads_the_demo_and_serves_within_60s(tmp_path: Path) -> None:

@@ -69,7 +69,7 @@ def _paper(entry: Element) -> Paper | None:
     abstract = xml.text(entry, "summary") or ""
     comment = xml.text(entry, "comment")
     links = metadata.find_links(abstract, comment)
-    return Paper(
+    paper = Paper(
         arxiv_id=arxiv_id.id,
         title=title,
         abstract=abstract,
@@ -87,6 +87,10 @@ def _paper(entry: Element) -> Paper | None:
         project_url=links.project_url,
         withdrawn=metadata.is_withdrawn(comment, abstract),
     )
+    try:
+        return metadata.clean_paper(paper)
+    except metadata.OutOfBounds:
+        return None  # not a record arXiv would send: skipped, never stored
 
 
 def _check(response: httpx.Response) -> ApiPage:

@@ -94,15 +94,17 @@ def _record(record: Element) -> Paper | None:
 
 def _common(arxiv_id: str, title: str, abstract: str, comment: str | None, **fields: object) -> Paper:
     links = metadata.find_links(abstract, comment)
-    return Paper(
-        arxiv_id=ids.parse(arxiv_id).id,
-        title=title,
-        abstract=abstract,
-        comment=comment,
-        code_url=links.code_url,
-        project_url=links.project_url,
-        withdrawn=metadata.is_withdrawn(comment, abstract),
-        **fields,  # type: ignore[arg-type]
+    return metadata.clean_paper(
+        Paper(  # sizes and numbers bounded, XML-forbidden characters dropped (ValueError)
+            arxiv_id=ids.parse(arxiv_id).id,
+            title=title,
+            abstract=abstract,
+            comment=comment,
+            code_url=links.code_url,
+            project_url=links.project_url,
+            withdrawn=metadata.is_withdrawn(comment, abstract),
+            **fields,  # type: ignore[arg-type]
+        )
     )
 
 

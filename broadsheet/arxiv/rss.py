@@ -104,7 +104,10 @@ def _announcement(entry: Element) -> Announcement | None:
         project_url=links.project_url,
         withdrawn=metadata.is_withdrawn(abstract),
     )
-    return Announcement(paper, kind, day)
+    try:
+        return Announcement(metadata.clean_paper(paper), kind, day)
+    except metadata.OutOfBounds:
+        return None
 
 
 def _announce_day(stamp: str) -> date:

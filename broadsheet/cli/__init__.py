@@ -90,7 +90,7 @@ def print_reports(reports: list[ImportReport]) -> None:
 def embedder_for(settings: Settings) -> MiniLM:
     from broadsheet.embed import MiniLM
 
-    return MiniLM(max_tokens=settings.embed_max_tokens)
+    return MiniLM(max_tokens=settings.embed_max_tokens, device=settings.embed_device)
 
 
 def embed_new(store: Store, settings: Settings) -> None:
@@ -114,7 +114,9 @@ from broadsheet.cli import site  # noqa: E402  (registers the commands, in help 
 from broadsheet.cli import ingest  # noqa: E402
 from broadsheet.cli import search  # noqa: E402
 from broadsheet.cli import users  # noqa: E402
+from broadsheet.cli import tokens  # noqa: E402
 from broadsheet.cli import digests  # noqa: E402
+from broadsheet.cli import mcp  # noqa: E402
 # isort: on
 
-__all__ = ["app", "digests", "ingest", "main", "search", "site", "users"]
+__all__ = ["app", "digests", "ingest", "main", "mcp", "search", "site", "tokens", "users"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from email.header import decode_header, make_header
+from email.message import Message
 from pathlib import Path
 from typing import Annotated
 
@@ -75,8 +77,12 @@ def preview(
     ctx: typer.Context,
     email: Annotated[str, typer.Argument(help="A subscriber's email address.")],
     period: PeriodOption = "today",
+    mime: Annotated[bool, typer.Option("--mime", help="Print the raw MIME message instead.")] = False,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write the HTML part to this file (to open in a browser).")
+    ] = None,
 ) -> None:
-    """Print one subscriber's digest for the period as a MIME message (nothing is sent or recorded)."""
+    """Show one subscriber's digest for the period: headers and the plain-text part (nothing is sent or recorded)."""
     settings: Settings = ctx.obj
     chosen = _period(settings, period)
     digests = _digests(settings)
@@ -86,4 +92,26 @@ def preview(
     message = digests.build(subscriber, chosen)
     if message is None:
         raise fail(f"nothing matches {email}'s preferences for {chosen.key}", 1)
-    out.print(message.as_string(), highlight=False, markup=False)
+    if html is not None:
+        try:
+            html.write_text(_part(message, "text/html"), encoding="utf-8")
+        except OSError as exc:
+            raise fail(f"cannot write {html}: {exc.strerror or exc}", 1) from None
+        err.print(f"HTML part written to {html}", highlight=False)
+    out.print(message.as_string() if mime else readable(message), highlight=False, markup=False)
+
+
+def readable(message: Message) -> str:
+    """Subject, From, To and Date decoded, then the plain-text part."""
+    heads = [f"{name}: {make_header(decode_header(message[name]))}" for name in ("Subject", "From", "To", "Date")
+             if message[name]]  # fmt: skip
+    return "\n".join([*heads, "", _part(message, "text/plain")])
+
+
+def _part(message: Message, content_type: str) -> str:
+    for part in message.walk():
+        if part.get_content_type() == content_type:
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            return payload.decode(part.get_content_charset() or "utf-8", "replace")
+    return ""

@@ -82,11 +82,26 @@ def worker(
 
 
 @app.command("demo")
-def demo_(ctx: typer.Context) -> None:
+def demo_(
+    ctx: typer.Context,
+    recent: Annotated[
+        bool,
+        typer.Option(
+            "--recent",
+            help="Also re-date 10 demo papers as published today and list 5 of them on today's Daily Papers "
+            "(entry source 'demo-recent', marked as demo data), so there is something to vote on and to submit. "
+            "Safe to repeat the same day.",
+        ),
+    ] = False,
+) -> None:
     """Load the bundled demo corpus (safe to repeat: nothing changes the second time)."""
     settings: Settings = ctx.obj
     store = open_store(settings)
     print_reports(demo.load(store, settings.zone, model=model_name(settings)))
+    if recent:
+        made = demo.list_recent(store, settings.zone)
+        out.print(f"Demo data listed today: {', '.join(made.listed) or 'none'}", highlight=False)
+        out.print(f"Published today, ready to submit: {', '.join(made.submittable) or 'none'}", highlight=False)
     store.close()
 
 

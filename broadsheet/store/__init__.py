@@ -17,6 +17,7 @@ from broadsheet.store.harvests import Harvests
 from broadsheet.store.jobs import Jobs
 from broadsheet.store.limits import Counters, Locks, Pacer, Secrets
 from broadsheet.store.papers import Cursor, Papers
+from broadsheet.store.tokens import Tokens
 from broadsheet.store.users import Users
 
 __all__ = ["Cursor", "Store"]
@@ -30,6 +31,7 @@ class Store:
         self.harvests = Harvests(db)
         self.embeddings = Embeddings(db)
         self.users = Users(db)
+        self.tokens = Tokens(db)
         self.community = Community(db)
         self.claims = Claims(db)
         self.subscribers = Subscribers(db)

@@ -59,6 +59,12 @@ class Daily:
         with self.db.read() as conn:
             return int(conn.execute(query).scalar_one())
 
+    def redate(self, arxiv_ids: Sequence[str], published: datetime) -> int:
+        """Set papers' publication time (demo data only: `broadsheet demo --recent`); returns the rows changed."""
+        query = update(papers).where(papers.c.arxiv_id.in_(list(arxiv_ids)), papers.c.published_at != published)
+        with self.db.write() as conn:
+            return int(conn.execute(query.values(published_at=published, submitted_at=published)).rowcount)
+
     def latest_day(self) -> date | None:
         with self.db.read() as conn:
             return conn.execute(select(func.max(daily_entries.c.day)).where(_visible)).scalar()

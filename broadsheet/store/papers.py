@@ -1,4 +1,4 @@
-"""Papers: idempotent upserts (newest version wins), lookups, newest-first paging, keyword search."""
+"""Papers: idempotent upserts (newest version wins), lookups, newest-first paging, the search indexes' change feed."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, tuple_, update
 
+from broadsheet.metadata import clean_paper
 from broadsheet.models import Change, Filters, Paper, PaperView, UpsertResult, merge
 from broadsheet.store.engine import Db
 from broadsheet.store.rows import filter_clauses, paper_from_row, paper_values, view_from_row, view_select
@@ -136,9 +137,10 @@ class Papers:
 
 
 def upsert_papers(conn: Connection, batch: Sequence[Paper]) -> Written:
-    """Upsert within an open transaction."""
+    """Upsert within an open transaction. Text is cleaned here, the one place every source passes
+    (characters XML forbids, NUL included, which PostgreSQL text cannot hold)."""
     incoming: dict[str, Paper] = {}
-    for paper in batch:
+    for paper in map(clean_paper, batch):
         seen = incoming.get(paper.arxiv_id)
         incoming[paper.arxiv_id] = merge(seen, paper) if seen else paper
     stored = _stored(conn, list(incoming))

@@ -277,3 +277,18 @@ claims = Table(
     UniqueConstraint("paper_id", "user_id", name="uq_claims_paper_user"),
     Index("ix_claims_status", "status"),
 )
+
+api_tokens = Table(  # personal tokens for `Authorization: Bearer`; like sessions, only the token's sha256 is kept
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(80), nullable=False),
+    Column("scope", String(8), nullable=False),  # read | write
+    Column("token_hash", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),
+    UniqueConstraint("token_hash", name="uq_api_tokens_token_hash"),
+    Index("ix_api_tokens_user", "user_id"),
+)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,11 +23,11 @@ from broadsheet.config import Settings
 from broadsheet.errors import BroadsheetError
 from broadsheet.highlight import Segment
 from broadsheet.markup import render as render_markdown
-from broadsheet.metadata import display_text, display_title
+from broadsheet.metadata import display_text, display_title, tex_parts, tex_to_text
 from broadsheet.search import Engine
 from broadsheet.store import Store
 from broadsheet.tokens import secret_key
-from broadsheet.web import accounts, api, community, feeds, openapi, pages, security, subscriptions
+from broadsheet.web import accounts, agents, api, community, feeds, openapi, pages, security, subscriptions, tokens
 
 HERE = Path(__file__).parent
 
@@ -59,8 +58,9 @@ def create_app(settings: Settings, store: Store, engine: Engine | None = None) -
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     # Order matters: specific routes (…/vote, …/comments, /papers/submit) before `/papers/{id:path}`.
     routers = (community.api, community.pages, accounts.router, subscriptions.router, subscriptions.tokened,
-               feeds.router, api.router, pages.router)  # fmt: skip
+               feeds.router, tokens.router, api.router, agents.router, pages.router)  # fmt: skip
     app.add_api_route("/api/docs", _docs, include_in_schema=False)
+    app.state.mcp = _mcp(app) if settings.mcp_enabled else None
     app.add_api_route("/docs", _docs, include_in_schema=False)
     for router in routers:
         app.include_router(router)
@@ -78,10 +78,20 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     from broadsheet.worker import start_threads
 
     stop, threads = start_threads(app.state.store, app.state.settings, app.state.engine.embedder)
-    yield
+    async with app.state.mcp.running() if app.state.mcp else nullcontext():  # the MCP endpoint's sessions
+        yield
     stop.set()
     for thread in threads:
         thread.join(timeout=30)
+
+
+def _mcp(app: FastAPI) -> Any:
+    """The MCP tools at `/mcp` (streamable HTTP), for agents."""
+    from broadsheet.mcp_server import Endpoint, build
+
+    endpoint = Endpoint(build(app.state.settings, app.state.store, app.state.engine), app.state.settings)
+    app.add_route("/mcp", endpoint, methods=["GET", "POST", "DELETE"], include_in_schema=False)  # type: ignore[arg-type]
+    return endpoint
 
 
 def _docs() -> HTMLResponse:
@@ -102,7 +112,7 @@ async def _login_required(request: Request, exc: Exception) -> Response:
 def make_engine(settings: Settings, store: Store) -> Engine:
     from broadsheet.embed import MiniLM
 
-    return Engine(store, MiniLM(max_tokens=settings.embed_max_tokens), settings.index_dir)
+    return Engine(store, MiniLM(max_tokens=settings.embed_max_tokens, device=settings.embed_device), settings.index_dir)
 
 
 def app_from_env() -> FastAPI:
@@ -152,8 +162,8 @@ def _templates(settings: Settings) -> Jinja2Templates:
     env = templates.env
     env.globals.update(site_name=settings.site_name, abs_url=ids.abs_url, pdf_url=ids.pdf_url)
     env.filters.update(
-        title=display_title,
-        paragraphs=lambda text: display_text(text).split("\n\n"),
+        title=lambda text: tex_to_text(display_title(text)),  # plain text: TeX rendered, then autoescaped
+        paragraphs=lambda text: display_text(text).split("\n\n"),  # still TeX: each goes through `tex`
         tex=tex,
         marks=marks,
         short_authors=short_authors,
@@ -175,15 +185,11 @@ def short_authors(authors: tuple[str, ...] | list[str], shown: int = 3) -> str:
     return f"{', '.join(authors[:shown])} and {len(authors) - shown} others"
 
 
-_MATH = re.compile(r"(\$[^$\n]{1,300}\$)")
-
-
 def tex(text: str) -> Markup:
-    """Escape text; set `$...$` spans apart as math (never interpreted as HTML)."""
-    parts = _MATH.split(text)
+    """TeX as readable text (metadata.tex_parts), escaped; math spans in `<span class="math">`."""
     return Markup("").join(
-        Markup('<span class="math">{}</span>').format(part[1:-1]) if i % 2 else escape(part)
-        for i, part in enumerate(parts)
+        Markup('<span class="math">{}</span>').format(p.text) if p.math else escape(p.text)
+        for p in tex_parts(display_title(text))
     )
 
 

@@ -12,6 +12,7 @@ from broadsheet import accounts
 from broadsheet.emails import notice
 from broadsheet.errors import BroadsheetError, NotFound
 from broadsheet.markup import render as markdown
+from broadsheet.metadata import xml_safe
 from broadsheet.models import User
 from broadsheet.subscriptions import Subscriptions
 from broadsheet.tokens import Signer
@@ -184,7 +185,7 @@ def change_password(request: Request, user: UserDep, current: Secret, new: Secre
 def update_profile(
     request: Request, user: UserDep, display_name: Text = "", votes_public: Annotated[bool, Form()] = False
 ) -> Response:
-    name = " ".join(display_name.split())[:80] or None
+    name = " ".join(xml_safe(display_name).split())[:80] or None  # no control characters (nor NUL) are stored
     store(request).users.update_profile(user.id, display_name=name, votes_public=votes_public)
     return _settings(request, store(request).users.by_id(user.id) or user, notice="Profile saved.")
 

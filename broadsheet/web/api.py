@@ -16,12 +16,11 @@ from broadsheet.models import PaperView, Submitter
 from broadsheet.periods import FIRST_YEAR, LAST_YEAR, Period
 from broadsheet.store import Cursor, Store
 from broadsheet.web import shapes
-from broadsheet.web.deps import MAX_ROW_ID, absolute, arxiv_id, engine, now, period, store
+from broadsheet.web.deps import MAX_ROW_ID, absolute, arxiv_id, engine, now, period, store, trending_pool
 
 router = APIRouter(prefix="/api", tags=["api"])
 StoreDep = Annotated[Store, Depends(store)]
 EngineDep = Annotated[search.Engine, Depends(engine)]
-TRENDING_POOL = 1000  # trending ranks the most recently listed entries of the period
 
 
 def _period(date: str | None, week: str | None, month: str | None) -> Period | None:
@@ -52,7 +51,7 @@ def daily_papers(
 ) -> list[shapes.Json]:
     chosen = _period(date, week, month)
     if sort == "trending":
-        pool = db.daily.views(chosen, order="added", limit=TRENDING_POOL, submitter=submitter)
+        pool = trending_pool(request, chosen, submitter=submitter)
         ranked = rank.by_trending(pool, now())[p * limit : (p + 1) * limit]
         items = [shapes.daily_item(v, trending_score=s) for v, s in ranked]
     else:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
@@ -17,7 +17,19 @@ from broadsheet.errors import BroadsheetError, Forbidden, NotFound
 from broadsheet.models import User
 from broadsheet.store.jobs import Job
 from broadsheet.web import shapes
-from broadsheet.web.deps import MAX_ROW_ID, RowId, now, render, settings, split_format, store, voted
+from broadsheet.web.api import _link_next as link_next
+from broadsheet.web.deps import (
+    MAX_ROW_ID,
+    RowId,
+    current_user,
+    now,
+    render,
+    settings,
+    split_format,
+    store,
+    trending_pool,
+    voted,
+)
 from broadsheet.web.security import csrf_protect, require_user
 from broadsheet.worker import request_fetch
 
@@ -198,19 +210,66 @@ def vote_form(request: Request, paper_id: str, user: UserDep, up: Annotated[bool
 
 
 class NewComment(BaseModel):
-    body: str = Field(max_length=community.MAX_COMMENT + 100)
-    parentId: int | None = Field(None, ge=1, le=MAX_ROW_ID)
+    body: str = Field(max_length=community.MAX_COMMENT + 100, description="Markdown")
+    parentId: int | None = Field(None, ge=1, le=MAX_ROW_ID, description="Reply to this comment")
 
 
-@api.get("/papers/{paper_id:path}/comments", summary="A paper's discussion")
-def comments_api(request: Request, paper_id: str) -> list[shapes.Json]:
+class EditedComment(BaseModel):
+    body: str = Field(max_length=community.MAX_COMMENT + 100, description="Markdown")
+
+
+NEXT_PAGE = {"Link": {"description": 'Next page, if any: `<URL>; rel="next"`', "schema": {"type": "string"}}}
+
+
+@api.get(
+    "/papers/{paper_id:path}/comments",
+    summary="A paper's discussion, oldest first (paged; admins also see hidden comments)",
+    response_model=list[shapes.CommentJson],
+    responses={200: {"headers": NEXT_PAGE}},
+)
+def comments_api(
+    request: Request,
+    response: Response,
+    paper_id: str,
+    p: Annotated[int, Query(ge=0, le=100_000, description="Page number, from 0")] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> list[shapes.Json]:
     row_id = community.row_of(store(request), paper_id)
-    return [shapes.comment(c) for c in store(request).community.thread(row_id) if not c.hidden]
+    admin = bool((viewer := current_user(request)) and viewer.is_admin)
+    shown = [c for c in store(request).community.thread(row_id) if admin or not c.hidden]
+    if len(shown) > (p + 1) * limit:
+        link_next(request, response, p=p + 1)
+    return [shapes.comment(c, reveal=admin) for c in shown[p * limit : (p + 1) * limit]]
 
 
-@api.post("/papers/{paper_id:path}/comments", status_code=201, summary="Comment on a paper (Markdown)")
+@api.post(
+    "/papers/{paper_id:path}/comments",
+    status_code=201,
+    summary="Comment on a paper (Markdown); at most 30 comments per user in 10 minutes",
+    response_model=shapes.CommentJson,
+)
 def comment_api(request: Request, paper_id: str, body: NewComment, user: UserDep) -> shapes.Json:
     return shapes.comment(community.add_comment(store(request), user, paper_id, body.body, body.parentId))
+
+
+@api.patch("/comments/{comment_id}", summary="Edit your own comment (Markdown)", response_model=shapes.CommentJson)
+def edit_comment_api(request: Request, comment_id: RowId, body: EditedComment, user: UserDep) -> shapes.Json:
+    community.edit_comment(store(request), user, comment_id, body.body)
+    edited = store(request).community.comment(comment_id)
+    if edited is None:  # deleted in between
+        raise NotFound("no such comment")
+    return shapes.comment(edited)
+
+
+@api.delete(
+    "/comments/{comment_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Delete your own comment (admins: any); its place in the thread stays",
+)
+def delete_comment_api(request: Request, comment_id: RowId, user: UserDep) -> Response:
+    community.delete_comment(store(request), user, comment_id)
+    return Response(status_code=204)
 
 
 @pages.post("/papers/{paper_id:path}/comments")
@@ -282,7 +341,7 @@ def ban(request: Request, username: str, user: UserDep, banned: Annotated[bool, 
 @pages.get("/papers/trending")
 @pages.get("/papers/trending.json")
 def trending(request: Request) -> Response:
-    pool = store(request).daily.views(None, order="added", limit=1000)
+    pool = trending_pool(request)
     ranked = rank.by_trending(pool, now())[: settings(request).page_size]
     if request.url.path.endswith(".json"):
         return JSONResponse([shapes.daily_item(v, trending_score=s) for v, s in ranked])

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Path, Request
@@ -11,20 +12,18 @@ from fastapi.responses import Response
 
 from broadsheet import accounts, ids
 from broadsheet.config import Settings
-from broadsheet.errors import STATUSES, BroadsheetError, Invalid
+from broadsheet.errors import Invalid, TooMany, Unauthorized
 from broadsheet.models import PaperView, User
 from broadsheet.periods import PARSERS, InvalidPeriod, Kind, Period
 from broadsheet.search import Engine
 from broadsheet.store import Store
+from broadsheet.store.tokens import Bearer
 
 SESSION_COOKIE = "bs_session"
 MAX_ROW_ID = 2**31 - 1  # ids in paths and bodies are bounded here, so no database ever sees an overflowing one
+TOKEN_FAILURES, TOKEN_WINDOW = 10, timedelta(minutes=15)  # invalid API tokens per client address
+auth_log = logging.getLogger("broadsheet.auth")
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="A numeric id")]
-
-
-def HttpError(status: int, message: str) -> BroadsheetError:
-    """The named error for a status (routes that still say the status)."""
-    return STATUSES[status](message)
 
 
 def store(request: Request) -> Store:
@@ -40,6 +39,14 @@ def engine(request: Request) -> Engine:
 def settings(request: Request) -> Settings:
     s: Settings = request.app.state.settings
     return s
+
+
+TRENDING_POOL = 1000  # trending ranks the most recently listed entries (of the period)
+
+
+def trending_pool(request: Request, period: Period | None = None, *, submitter: str | None = None) -> list[PaperView]:
+    """The entries trending is ranked from: one rule for the page, the API and the feed."""
+    return store(request).daily.views(period, order="added", limit=TRENDING_POOL, submitter=submitter)
 
 
 def now() -> datetime:
@@ -81,11 +88,49 @@ def absolute(request: Request, path_and_query: str) -> str:
 
 
 def current_user(request: Request) -> User | None:
-    """The logged-in viewer (looked up once per request)."""
+    """The viewer (looked up once per request): an `Authorization: Bearer` token's user, else the session's.
+
+    A bad token is never ignored: 401 (429 once an address has sent too many bad ones)."""
     if not hasattr(request.state, "user"):
-        request.state.user = accounts.session_user(store(request), request.cookies.get(SESSION_COOKIE))
+        request.state.user = None  # what an error page rendered after a refused token sees
+        found = bearer(request)
+        if found is not None:
+            request.state.user = found.user
+        else:
+            request.state.user = accounts.session_user(store(request), request.cookies.get(SESSION_COOKIE))
     user: User | None = request.state.user
     return user
+
+
+def bearer(request: Request) -> Bearer | None:
+    """The request's API token, checked once per request; None when it sends none."""
+    if not hasattr(request.state, "bearer"):
+        request.state.bearer = None
+        scheme, _, raw = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer":
+            request.state.bearer = _check_bearer(store(request), raw.strip(), _address(request))
+    found: Bearer | None = request.state.bearer
+    return found
+
+
+def _check_bearer(db: Store, raw: str, address: str) -> Bearer:
+    """Failed checks are counted per address (a write only on failure); a success is at most one write a minute."""
+    key = f"token-fail:{address[:100]}"
+    if db.counters.peek(key, TOKEN_WINDOW) >= TOKEN_FAILURES:
+        auth_log.warning("API token refused unchecked: too many bad tokens from %s", address)
+        raise TooMany(f"too many invalid API tokens: try again in {TOKEN_WINDOW.seconds // 60} minutes")
+    found = db.tokens.bearer(raw) if 0 < len(raw) <= 200 else None
+    if found is None:
+        failures = db.counters.hit(key, TOKEN_WINDOW)
+        auth_log.warning("invalid or revoked API token from %s (%d in %s)", address, failures, TOKEN_WINDOW)
+        raise Unauthorized("invalid or revoked API token: create a new one in your settings")
+    db.tokens.touch(found.token)
+    auth_log.debug("API token %d of %s used from %s", found.token.id, found.user.username, address)
+    return found
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 def voted(request: Request, views: Iterable[PaperView]) -> set[str]:

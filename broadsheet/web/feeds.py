@@ -9,8 +9,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from broadsheet import feeds, rank, search
+from broadsheet.errors import Invalid, NotFound
 from broadsheet.models import Filters, PaperView
-from broadsheet.web.deps import HttpError, engine, now, settings, store
+from broadsheet.web.deps import engine, now, settings, store, trending_pool
 
 router = APIRouter(tags=["feeds"])
 SIZE = 50
@@ -20,7 +21,7 @@ TYPES = {"atom": "application/atom+xml; charset=utf-8", "xml": "application/rss+
 def _answer(request: Request, name: str, title: str, page: str, views: list[PaperView], description: str) -> Response:
     fmt = name.rpartition(".")[2]
     if fmt not in TYPES:
-        raise HttpError(404, "feeds end in .xml (RSS 2.0) or .atom (Atom)")
+        raise NotFound("feeds end in .xml (RSS 2.0) or .atom (Atom)")
     site = settings(request).public_url
     self_url = site + request.url.path + (f"?{request.url.query}" if request.url.query else "")
     feed = feeds.Feed(f"{settings(request).site_name}: {title}", site + page, self_url, description,
@@ -37,7 +38,7 @@ def daily(request: Request, fmt: str) -> Response:
 
 @router.get("/feeds/trending.{fmt}", summary="Trending papers")
 def trending(request: Request, fmt: str) -> Response:
-    pool = store(request).daily.views(None, order="added", limit=1000)
+    pool = trending_pool(request)
     views = [v for v, _ in rank.by_trending(pool, now())[:SIZE]]
     return _answer(request, f"trending.{fmt}", "Trending", "/papers/trending", views, "Papers trending now")
 
@@ -48,9 +49,9 @@ def category(request: Request, name: str) -> Response:
     try:
         filters = search.make_filters(category=cat)
     except search.InvalidQuery as exc:
-        raise HttpError(400, str(exc)) from None
+        raise Invalid(str(exc)) from None
     if filters.category is None:
-        raise HttpError(400, "give a category, e.g. /feeds/cat/cs.CL.atom")
+        raise Invalid("give a category, e.g. /feeds/cat/cs.CL.atom")
     views, _ = store(request).papers.newest(limit=SIZE, filters=filters)
     return _answer(request, name, f"new in {cat}", f"/search?category={quote(cat)}", views, f"Newest papers in {cat}")
 
@@ -60,6 +61,6 @@ def search_feed(request: Request, fmt: str, q: Annotated[str, Query(max_length=s
     try:
         hits = engine(request).search(q, limit=30, filters=Filters())
     except search.InvalidQuery as exc:
-        raise HttpError(400, str(exc)) from None
+        raise Invalid(str(exc)) from None
     page = f"/search?q={quote(q)}"
     return _answer(request, f"search.{fmt}", f"search “{q}”", page, [h.view for h in hits], f"Papers matching {q}")

@@ -23,10 +23,11 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from broadsheet.errors import Forbidden, Unauthorized
 from broadsheet.models import User
-from broadsheet.web.deps import SESSION_COOKIE, current_user, settings
+from broadsheet.web.deps import SESSION_COOKIE, bearer, current_user, settings
 
 VISITOR_COOKIE = "bs_visitor"
 CSRF_COOKIE = "bs_csrf"
@@ -84,8 +85,17 @@ def set_cookie(request: Request, response: Response, name: str, value: str, *, m
 
 
 async def csrf_protect(request: Request) -> None:
-    """Dependency for routers with state-changing routes: this site's page, and the session's token."""
+    """Dependency for routers with state-changing routes: this site's page, and the session's token.
+
+    A request with a valid `Authorization: Bearer` API token needs neither (no browser sends that header
+    across sites by itself), but changes need a write token; a bad token is refused (401/429) whatever
+    the method."""
+    found = await run_in_threadpool(bearer, request) if "authorization" in request.headers else None
     if request.method not in UNSAFE:
+        return
+    if found is not None:
+        if not found.token.can_write:
+            raise Forbidden("this API token is read-only: changes need a token with the write scope")
         return
     _same_site(request)
     sent = request.headers.get(CSRF_HEADER, "")

@@ -7,7 +7,9 @@ HF does not have (categories, version, doi, ...) are added alongside, which clie
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from broadsheet import ids
 from broadsheet.highlight import Segment, highlight
@@ -48,6 +50,7 @@ def paper(view: PaperView, *, claimed: dict[str, Submitter] | None = None) -> Js
         "summary": display_text(p.abstract),
         "upvotes": view.upvotes,
         "numComments": view.num_comments,
+        "discussionId": p.arxiv_id,  # a paper's discussion is addressed by its arXiv id: /api/papers/{id}/comments
     }
     if view.added_at:
         out["submittedOnDailyAt"] = iso(view.added_at)
@@ -126,9 +129,9 @@ def segments(parts: list[Segment]) -> list[Json]:
     return [{"type": s.type, "text": s.text} for s in parts]
 
 
-def comment(c: Comment) -> Json:
-    """A comment in the API (Markdown source and its safe HTML rendering)."""
-    gone = c.deleted or c.hidden
+def comment(c: Comment, *, reveal: bool = False) -> Json:
+    """A comment in the API (Markdown source and its safe HTML rendering); `reveal`: a hidden one's text (admins)."""
+    gone = c.deleted or (c.hidden and not reveal)
     return {
         "id": c.id,
         "author": user(c.author),
@@ -140,3 +143,34 @@ def comment(c: Comment) -> Json:
         "deleted": c.deleted,
         "hidden": c.hidden,
     }
+
+
+# -- typed shapes, so /openapi.json documents the fields ------------------------------------------
+
+STAMP = "UTC, as Hugging Face writes it: 2026-08-21T09:30:00.000Z"
+
+
+class UserJson(BaseModel):
+    """An account, in Hugging Face's user-object shape (`submittedOnDailyBy`, a comment's `author`)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+    id: str = Field(alias="_id", description="The username (HF: an opaque id)")
+    name: str
+    user: str = Field(description="The username")
+    fullname: str = Field(description="The display name, else the username")
+    type: Literal["user"]
+    isPro: bool
+
+
+class CommentJson(BaseModel):
+    """A comment: its Markdown source and the sanitised HTML the page shows (both empty once deleted or hidden)."""
+
+    id: int
+    author: UserJson
+    parentId: int | None = Field(description="The top-level comment this replies to (replies are one level deep)")
+    body: str = Field(description="Markdown source")
+    html: str = Field(description="The body rendered and sanitised, as the paper's page shows it")
+    createdAt: str = Field(description=STAMP)
+    editedAt: str | None = Field(description=STAMP)
+    deleted: bool
+    hidden: bool = Field(description="Hidden by a moderator (listed only for admins)")

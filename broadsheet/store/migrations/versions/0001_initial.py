@@ -12,7 +12,7 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-FALSE = sa.text("0")
+FALSE = sa.false()  # 0 on SQLite, false on PostgreSQL
 
 
 def upgrade() -> None:
@@ -58,7 +58,7 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.Text),
         sa.Column("display_name", sa.Text),
         sa.Column("is_admin", sa.Boolean, nullable=False, server_default=FALSE),
-        sa.Column("votes_public", sa.Boolean, nullable=False, server_default=sa.text("1")),
+        sa.Column("votes_public", sa.Boolean, nullable=False, server_default=sa.true()),
         sa.Column("banned_at", sa.DateTime),
         sa.Column("created_at", sa.DateTime, nullable=False),
     )

@@ -33,7 +33,7 @@ def upgrade() -> None:
         sa.Column("last_datestamp", sa.Date),
         sa.Column("pages", sa.Integer, nullable=False, server_default=sa.text("0")),
         sa.Column("records", sa.Integer, nullable=False, server_default=sa.text("0")),
-        sa.Column("done", sa.Boolean, nullable=False, server_default=sa.text("0")),
+        sa.Column("done", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.Column("started_at", sa.DateTime, nullable=False),
         sa.Column("updated_at", sa.DateTime, nullable=False),
     )

@@ -1,7 +1,7 @@
-"""Index new papers in FTS5 per batch (done by the store) instead of by a per-row trigger.
+"""History: FTS5 was indexed per batch instead of by a per-row insert trigger (import 2x faster).
 
-A per-row AFTER INSERT trigger made importing 75K papers take twice as long as one
-`INSERT INTO papers_fts ... SELECT` per batch; updates and deletes keep their triggers.
+The FTS5 index itself is gone since 0004 (keyword search moved to tantivy, which follows the
+papers table); this step only matters for databases created before that.
 
 Revision ID: 0003
 Revises: 0002
