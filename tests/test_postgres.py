@@ -4,6 +4,7 @@ Backend-specific: the migrations, and the atomic pieces that must hold with many
 READ COMMITTED (counters, job claims with SKIP LOCKED, advisory locks, the pacer, secrets).
 """
 
+import itertools
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -100,6 +101,6 @@ def test_one_digest_lock_pacer_slots_and_one_secret_for_every_host(pg: Store) ->
     with pg.locks.exclusive("digest") as after:
         assert after  # released with its holder
     slots = sorted(pg.pacer.reserve("arxiv-test", 3.0) for _ in range(4))
-    assert all((b - a).total_seconds() >= 3.0 - 1e-6 for a, b in zip(slots, slots[1:], strict=False))
+    assert all((b - a).total_seconds() >= 3.0 - 1e-6 for a, b in itertools.pairwise(slots))
     assert pg.secrets.get_or_create("signing-test", lambda: "first") == "first"
     assert pg.secrets.get_or_create("signing-test", lambda: "second") == "first"

@@ -99,7 +99,7 @@ def test_views_order_by_upvotes_and_count_real_votes(store: Store) -> None:
 
 def test_a_paper_is_listed_once_and_deleting_it_cascades(store: Store) -> None:
     store.daily.upsert([DailyRecord(PAPER, date(2026, 8, 20))], source="hf")
-    with store.db.write() as conn, pytest.raises(Exception, match="(?i)unique"):
+    with store.db.write() as conn, pytest.raises(Exception, match=r"(?i)unique"):
         conn.execute(
             text(
                 "INSERT INTO daily_entries(paper_id, day, added_at, source)"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,9 @@ def _sqlite_begin(conn: Connection) -> None:
 @dataclass(frozen=True)
 class Db:
     engine: Engine
+    # SQLite has one writer at a time; threads of one process queue here (first come, first served)
+    # instead of in SQLite's busy handler, which sleeps up to 100 ms per retry under contention.
+    _writing: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     @property
     def dialect(self) -> str:
@@ -68,7 +72,11 @@ class Db:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One write transaction: committed on success, rolled back on any exception."""
-        with self.engine.execution_options(immediate=True).begin() as conn:
+        if self.dialect != "sqlite":
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        with self._writing, self.engine.execution_options(immediate=True).begin() as conn:
             yield conn
 
 

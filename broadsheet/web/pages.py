@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from broadsheet import community, search
 from broadsheet.highlight import authors, highlight, snippet
-from broadsheet.metadata import display_text, display_title
+from broadsheet.metadata import display_text, display_title, tex_to_text
 from broadsheet.periods import Kind, Period, containing
 from broadsheet.web import api, shapes
 from broadsheet.web.deps import (
@@ -119,9 +119,9 @@ def search_page(
     hits = found.hits if found else []
     words = search.terms(found.searched if found else q)
     results = [
-        (h.view, highlight(display_title(h.view.paper.title), words),
+        (h.view, highlight(tex_to_text(display_title(h.view.paper.title)), words),
          authors(h.view.paper.authors, words),
-         snippet(highlight(display_text(h.view.paper.abstract), words)))
+         snippet(highlight(tex_to_text(display_text(h.view.paper.abstract)), words)))
         for h in hits
     ]  # fmt: skip
     form = {"category": category, "from": since, "to": until, "daily": daily, "has_code": has_code}
