@@ -24,7 +24,7 @@ from pydantic import Field
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
-from broadsheet import community, ids, rank, search
+from broadsheet import community, rank, search
 from broadsheet.config import Settings
 from broadsheet.errors import BroadsheetError, Forbidden, Invalid, NotFound, Unauthorized
 from broadsheet.models import User
@@ -52,13 +52,6 @@ def _refusals() -> Iterator[None]:
         raise ToolError(exc.message) from None
     except search.InvalidQuery as exc:
         raise ToolError(str(exc)) from None
-
-
-def canonical(arxiv_id: str) -> str:
-    try:
-        return ids.parse(arxiv_id).id
-    except ids.InvalidArxivId as exc:
-        raise Invalid(str(exc)) from None
 
 
 def _score(value: float) -> float | None:
@@ -135,7 +128,7 @@ def build(settings: Settings, store: Store, engine: Engine, *, token: str | None
     def similar_papers(arxiv_id: ArxivId, limit: Limit = 10) -> list[Json]:
         """The papers nearest in meaning to this one."""
         with _refusals():
-            key = canonical(arxiv_id)
+            key = community.canonical(arxiv_id)
             if store.papers.id_of(key) is None:
                 raise NotFound(f"paper {key} is not indexed")
         return [shapes.paper(h.view) | {"similarity": _score(h.score)} for h in engine.similar(key, limit=limit)]

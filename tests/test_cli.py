@@ -155,3 +155,9 @@ def test_demo_recent_lists_demo_papers_today_once_and_marks_them(tmp_path: Path)
     assert again.exit_code == 0 and again.output.splitlines()[-2:] == first.output.splitlines()[-2:]
     assert state() == before
     store.close()
+
+
+def test_user_create_help_does_not_claim_the_password_is_required() -> None:
+    shown = CliRunner().invoke(app, ["user", "create", "--help"], env={"COLUMNS": "200"})
+    [line] = [line for line in shown.output.splitlines() if "--password" in line]
+    assert "required" not in line.lower() and "asked for" in line.lower()  # before: "[required]" (it is prompted for)

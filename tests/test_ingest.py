@@ -92,13 +92,13 @@ def test_full_harvest_follows_tokens_and_honours_retry_after(server: RecordedSer
 
 
 def test_truncated_pages_are_retried_then_reported_and_nothing_partial_is_stored(
-    server: RecordedServer, store: Store
+    server: RecordedServer, store: Store, tmp_path: Path
 ) -> None:
     params = oai.HarvestParams(server.url + "/oai", **PARAMS)  # type: ignore[arg-type]
     server.fail("/oai", Reply(body=PAGES[0], truncate=4000), Reply(reset=True))
     first_try = oai.harvest(store, fetcher(), params)
     assert first_try.pages == 3  # one truncated page and one reset, both retried
-    other = Store.open(f"sqlite:///{Path(store.db.engine.url.database).parent}/other.db")  # type: ignore[arg-type]
+    other = Store.open(f"sqlite:///{tmp_path}/other.db")  # a second store, on SQLite whatever the backend
     other.migrate()
     bad = [Reply(body=PAGES[1], truncate=10_000)] * 4
     server.routes["/oai"] = oai_answer

@@ -132,7 +132,9 @@ def test_search_api_filters_highlights_and_similar(client: TestClient) -> None:
 def papers_by(store: Store, name: str) -> set[str]:
     with store.db.read() as conn:
         rows = conn.exec_driver_sql("SELECT arxiv_id, authors FROM papers").all()
-    return {arxiv_id for arxiv_id, authors in rows if name in json.loads(authors)}
+    return {
+        arxiv_id for arxiv_id, authors in rows if name in (json.loads(authors) if isinstance(authors, str) else authors)
+    }
 
 
 @pytest.mark.slow

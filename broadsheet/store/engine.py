@@ -28,13 +28,31 @@ def make_engine(url: str) -> Engine:
     """Create the engine for a database URL; a SQLite file's directory is created if missing."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, json_serializer=_dumps, pool_pre_ping=True)
+        engine = create_engine(url, json_serializer=_dumps, pool_pre_ping=True)
+        event.listen(engine, "before_cursor_execute", _no_nul, retval=True)
+        return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, json_serializer=_dumps, connect_args={"timeout": 30, "check_same_thread": False})
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def _no_nul(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> tuple[str, Any]:
+    """PostgreSQL text cannot hold NUL, not even in a WHERE: a NUL typed into a lookup (a username in a URL)
+    becomes U+FFFD, which matches nothing, instead of an error. Stored text is cleaned earlier, by the rules."""
+
+    def clean(value: Any) -> Any:
+        return value.replace("\x00", "\ufffd") if isinstance(value, str) and "\x00" in value else value
+
+    if isinstance(parameters, dict):
+        return statement, {k: clean(v) for k, v in parameters.items()}
+    if isinstance(parameters, list | tuple) and parameters and isinstance(parameters[0], dict):
+        return statement, [{k: clean(v) for k, v in row.items()} for row in parameters]
+    if isinstance(parameters, list | tuple):
+        return statement, type(parameters)(clean(v) for v in parameters)
+    return statement, parameters
 
 
 def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import Path, Request
 from fastapi.responses import Response
 
-from broadsheet import accounts, ids
+from broadsheet import accounts, community
 from broadsheet.config import Settings
 from broadsheet.errors import Invalid, TooMany, Unauthorized
 from broadsheet.models import PaperView, User
@@ -66,10 +66,8 @@ def period(kind: Kind, value: str) -> Period:
 
 
 def arxiv_id(value: str) -> str:
-    try:
-        return ids.parse(value).id
-    except ids.InvalidArxivId as exc:
-        raise Invalid(str(exc)) from None
+    """The canonical id of what was typed (400 with the reason otherwise): the community rule, one place."""
+    return community.canonical(value)
 
 
 def split_format(value: str) -> tuple[str, bool]:
