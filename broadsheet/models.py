@@ -133,6 +133,8 @@ class PaperView:
     added_at: datetime | None = None
     submitted_by: Submitter | None = None
     submitter_comment: str | None = None
+    summary: str | None = None  # one sentence of the abstract (broadsheet.insights), once computed
+    keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

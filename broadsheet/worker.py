@@ -30,6 +30,7 @@ from broadsheet.config import Settings
 from broadsheet.embed import Embedder, paper_text
 from broadsheet.errors import BroadsheetError, Conflict, TooMany
 from broadsheet.fetcher import Fetcher, FetchError, Pace, Politeness
+from broadsheet.insights import insights
 from broadsheet.mailer import Mailer, PermanentFailure, TemporaryFailure
 from broadsheet.models import User
 from broadsheet.store import Store
@@ -123,6 +124,9 @@ class Worker:
         if report.missing:
             raise Final(f"arXiv has no paper {job.key}")
         self._embed(job.key)
+        row_id, view = self.store.papers.id_of(job.key), self.store.papers.get(job.key)
+        if row_id is not None and view is not None:  # its summary and keywords, for its card and page right away
+            self.store.insights.save([(row_id, insights([view.paper], self.embedder)[0])])
         wanted = job.payload.get("submit")
         if wanted:
             self._submit(job.key, wanted)

@@ -13,6 +13,11 @@ Face user names, avatars, organisations or AI summaries are copied.
 - vectors-<model>.npz: every demo paper's vector from `broadsheet embed`'s code (float16, by id),
   for the model built by scripts/build_model.py at the default token limit. After a model
   change, `python scripts/build_demo.py --vectors-only` recomputes just this file.
+- insights-<method>-<version>.jsonl.gz: every demo paper's summary and keywords from `broadsheet
+  summarize`'s code ({"id", "summary", "keywords"} lines), reusing the shipped vectors. After a
+  method change, `python scripts/build_demo.py --insights-only` recomputes just this file;
+  `--curated-only` does the Daily-Papers entries only, `--scratch DIR` keeps the work database
+  there so that an interrupted run resumes.
 """
 
 from __future__ import annotations
@@ -34,9 +39,15 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--tokens", type=int, default=None, help="embedding token limit (default: the setting's)")
     parser.add_argument("--vectors-only", action="store_true", help="only recompute the vectors (a new model)")
+    parser.add_argument("--insights-only", action="store_true", help="only recompute the summaries and keywords")
+    parser.add_argument("--curated-only", action="store_true", help="insights for the Daily-Papers entries only")
+    parser.add_argument("--scratch", type=Path, default=None, help="keep the insights' work database here (resume)")
     args = parser.parse_args()
     if args.vectors_only:
         write_vectors(args.tokens)
+        return
+    if args.insights_only:
+        write_insights(args.tokens, curated_only=args.curated_only, scratch=args.scratch)
         return
     curated = curated_items(args.shared / "hf-daily-papers" / "items.jsonl.gz", args.days)
     wanted = {line["item"]["paper"]["id"] for line in curated}
@@ -49,6 +60,7 @@ def main() -> None:
     print(f"arxiv.jsonl.gz: {len(firehose)} firehose + {len(joined)} curated with listings")
     print(f"daily.jsonl.gz: {len(curated)} curated entries on {len({c['date'] for c in curated})} days")
     write_vectors(args.tokens)
+    write_insights(args.tokens, curated_only=False, scratch=None)
 
 
 def write_vectors(tokens: int | None) -> None:
@@ -82,6 +94,46 @@ def write_vectors(tokens: int | None) -> None:
     print(f"{demo.vectors_file(embedder.name).name}: {len(ids)} vectors")
 
 
+def write_insights(tokens: int | None, *, curated_only: bool, scratch: Path | None) -> None:
+    """Load the demo (with its vectors) into a work store, summarize it like `broadsheet summarize`, save these."""
+    import time
+    from zoneinfo import ZoneInfo
+
+    from broadsheet import demo
+    from broadsheet.cli.insights import summarize_pending
+    from broadsheet.config import Settings
+    from broadsheet.embed import MiniLM
+    from broadsheet.store import Store
+
+    embedder = MiniLM(max_tokens=tokens or Settings.model_fields["embed_max_tokens"].default)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = scratch or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        store = Store.open(f"sqlite:///{folder}/demo-insights.db")
+        store.migrate()
+        demo.load(store, ZoneInfo("America/New_York"), model=embedder.name)
+        if curated_only:  # the work store only: papers that are not on Daily Papers go
+            with store.db.write() as conn:
+                conn.exec_driver_sql("DELETE FROM papers WHERE id NOT IN (SELECT paper_id FROM daily_entries)")
+        started = time.monotonic()
+
+        def progress(done: int, total: int) -> None:
+            rate = done / max(time.monotonic() - started, 1e-6)
+            print(f"{done}/{total} papers, {rate:.2f} papers/s", flush=True)
+
+        summarize_pending(store, embedder, progress=progress)
+        with store.db.read() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT p.arxiv_id, i.summary, i.keywords FROM insights i JOIN papers p ON p.id = i.paper_id"
+                " ORDER BY p.arxiv_id"
+            ).all()
+        store.close()
+    for stale in OUT.glob("insights-*.jsonl.gz"):  # another method's results are of no use to the demo
+        stale.unlink()
+    write(demo.insights_file(), [{"id": r[0], "summary": r[1], "keywords": json.loads(r[2])} for r in rows])
+    print(f"{demo.insights_file().name}: {len(rows)} papers")
+
+
 def curated_items(path: Path, days: int) -> list[dict[str, object]]:
     with gzip.open(path, "rt", encoding="utf-8") as stream:
         lines = [json.loads(x) for x in stream]
@@ -112,10 +164,13 @@ def curated_items(path: Path, days: int) -> list[dict[str, object]]:
 
 
 def write(path: Path, rows: list[dict[str, object]]) -> None:
+    """Write gzipped JSON lines to a temporary file, then move it into place (never a half-written file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with gzip.GzipFile(path, "wb", compresslevel=9, mtime=0) as out:
+    partial = path.with_name(path.name + ".partial")
+    with partial.open("wb") as raw, gzip.GzipFile(path.name, "wb", compresslevel=9, fileobj=raw, mtime=0) as out:
         for row in rows:
             out.write((json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8"))
+    partial.replace(path)
 
 
 if __name__ == "__main__":

@@ -113,10 +113,11 @@ def main() -> None:
 from broadsheet.cli import site  # noqa: E402  (registers the commands, in help order)
 from broadsheet.cli import ingest  # noqa: E402
 from broadsheet.cli import search  # noqa: E402
+from broadsheet.cli import insights  # noqa: E402
 from broadsheet.cli import users  # noqa: E402
 from broadsheet.cli import tokens  # noqa: E402
 from broadsheet.cli import digests  # noqa: E402
 from broadsheet.cli import mcp  # noqa: E402
 # isort: on
 
-__all__ = ["app", "digests", "ingest", "main", "mcp", "search", "site", "tokens", "users"]
+__all__ = ["app", "digests", "ingest", "insights", "main", "mcp", "search", "site", "tokens", "users"]

@@ -12,6 +12,7 @@ from broadsheet.cli import app, fail, open_store, out, papers_app, print_reports
 from broadsheet.config import Settings
 from broadsheet.embed import minilm_name
 from broadsheet.metadata import display_text, display_title
+from broadsheet.store import Store
 
 
 def model_name(settings: Settings) -> str:
@@ -31,6 +32,15 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Interface to listen on (env BROADSHEET_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (env BROADSHEET_PORT).", min=1, max=65535)] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Web processes sharing the port (uvicorn workers). With more than one, the background-job "
+            "threads (BROADSHEET_WORKER_THREADS) run once, in this supervising process, not in each web process.",
+        ),
+    ] = 1,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
 ) -> None:
     """Serve the site; migrates the database and loads the demo corpus into an empty one."""
@@ -38,6 +48,8 @@ def serve(
 
     from broadsheet.web import create_app
 
+    if reload and workers > 1:
+        raise fail("--reload and --workers cannot be combined", 2)
     given = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     settings: Settings = ctx.obj.model_copy(update=given)  # links in mail and feeds follow the real address
     store = open_store(settings)
@@ -46,11 +58,50 @@ def serve(
         print_reports(demo.load(store, settings.zone, model=model_name(settings)))
     if not settings.smtp_host:
         out.print(f"No SMTP server configured: mail is written to {settings.mail_dir}/", highlight=False)
-    if reload:
-        store.close()
-        uvicorn.run("broadsheet.web:app_from_env", factory=True, reload=True, host=settings.host, port=settings.port)
+    if reload or workers > 1:
+        _serve_processes(settings, store, workers=workers, reload=reload)
     else:
         uvicorn.run(create_app(settings, store), host=settings.host, port=settings.port)
+
+
+def _serve_processes(settings: Settings, store: Store, *, workers: int, reload: bool) -> None:
+    """uvicorn's own processes, each building the app from the environment (`app_from_env`).
+
+    The settings this command resolved (options included) go to them as BROADSHEET_* variables, so
+    every process builds the same Settings. The job threads run here, once, whatever the process count."""
+    import os
+
+    import uvicorn
+
+    from broadsheet.cli import embedder_for
+    from broadsheet.worker import start_threads
+
+    os.environ.update(settings_env(settings))
+    if reload:  # one web process at a time: the job threads stay in it, as with a single process
+        store.close()
+        uvicorn.run("broadsheet.web:app_from_env", factory=True, reload=True, host=settings.host, port=settings.port)
+        return
+    os.environ["BROADSHEET_WORKER_THREADS"] = "0"
+    stop, threads = start_threads(store, settings, embedder_for(settings))
+    try:
+        uvicorn.run(
+            "broadsheet.web:app_from_env", factory=True, workers=workers, host=settings.host, port=settings.port
+        )
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+        store.close()
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """What the CLI resolved, as the variables `Settings()` reads: paths absolute, the database URL explicit."""
+    return {
+        "BROADSHEET_DATA_DIR": str(settings.data_dir.resolve()),
+        "BROADSHEET_DATABASE_URL": settings.db_url,
+        "BROADSHEET_HOST": settings.host,
+        "BROADSHEET_PORT": str(settings.port),
+    }
 
 
 @app.command()

@@ -2,7 +2,8 @@
 
 Built by `scripts/build_demo.py` from CC0 arXiv metadata plus the day and upvote count of
 each curated entry, with the papers' vectors precomputed by `broadsheet embed` (float16), so
-that the demo is searchable by meaning the moment it is loaded.
+that the demo is searchable by meaning the moment it is loaded, and their summaries and
+keywords precomputed by `broadsheet summarize` (insights-<method>-<version>.jsonl.gz).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from broadsheet.importer import ImportReport, Options, import_file
+from broadsheet.insights import METHOD, VERSION, Insight
 from broadsheet.models import DailyRecord, PaperView
 from broadsheet.store import Store
 
@@ -29,8 +31,13 @@ def vectors_file(model: str) -> Path:
     return HERE / f"vectors-{model.replace('/', '_')}.npz"
 
 
+def insights_file(method: str = METHOD, version: int = VERSION) -> Path:
+    return HERE / f"insights-{method}-{version}.jsonl.gz"
+
+
 def load(store: Store, zone: ZoneInfo, *, model: str | None = None) -> list[ImportReport]:
-    """Import the demo corpus (idempotent: loading it twice changes nothing), and its vectors for `model`."""
+    """Import the demo corpus (idempotent: loading it twice changes nothing), its vectors for `model`, and
+    its summaries and keywords from the current insight method."""
     options = Options(zone=zone, source="demo")
     reports = [import_file(store, path, options) for path in FILES]
     path = vectors_file(model) if model else None
@@ -38,7 +45,16 @@ def load(store: Store, zone: ZoneInfo, *, model: str | None = None) -> list[Impo
         with np.load(path) as data:
             rows = list(zip(data["ids"].tolist(), data["vectors"].astype(np.float32), strict=True))
         store.embeddings.import_vectors(model, rows)
+    if insights_file().exists():
+        store.insights.import_insights(read_insights(insights_file()))
     return reports
+
+
+def read_insights(path: Path) -> list[tuple[str, Insight]]:
+    """(arXiv id, Insight) per line of a demo insights file: {"id", "summary", "keywords"}."""
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        rows = [json.loads(line) for line in lines]
+    return [(r["id"], Insight(r["summary"], tuple(r["keywords"]))) for r in rows]
 
 
 RECENT_SOURCE = "demo-recent"  # daily entries made by `broadsheet demo --recent`

@@ -14,6 +14,7 @@ from broadsheet.store.digests import Deliveries, Subscribers
 from broadsheet.store.embeddings import Embeddings
 from broadsheet.store.engine import Db, make_engine, migrate, needs_migration
 from broadsheet.store.harvests import Harvests
+from broadsheet.store.insights import Insights
 from broadsheet.store.jobs import Jobs
 from broadsheet.store.limits import Counters, Locks, Pacer, Secrets
 from broadsheet.store.papers import Cursor, Papers
@@ -30,6 +31,7 @@ class Store:
         self.daily = Daily(db)
         self.harvests = Harvests(db)
         self.embeddings = Embeddings(db)
+        self.insights = Insights(db)
         self.users = Users(db)
         self.tokens = Tokens(db)
         self.community = Community(db)

@@ -13,7 +13,7 @@ from broadsheet.metadata import clean_paper
 from broadsheet.models import Change, Filters, Paper, PaperView, UpsertResult, merge
 from broadsheet.store.engine import Db
 from broadsheet.store.rows import filter_clauses, paper_from_row, paper_values, view_from_row, view_select
-from broadsheet.store.schema import announcements, daily_entries, embeddings, paper_categories, papers
+from broadsheet.store.schema import announcements, daily_entries, embeddings, insights, paper_categories, papers
 
 
 def embedded_text(paper: Paper) -> tuple[str, str]:
@@ -164,6 +164,7 @@ def upsert_papers(conn: Connection, batch: Sequence[Paper]) -> Written:
         reworded = [row_id for row_id, p in updates if embedded_text(p) != embedded_text(stored_by_id[row_id])]
         if reworded:  # a new title or abstract: its vectors are stale and get recomputed by `embed`
             conn.execute(delete(embeddings).where(embeddings.c.paper_id.in_(reworded)))
+            conn.execute(delete(insights).where(insights.c.paper_id.in_(reworded)))
     _write_categories(conn, [(ids[p.arxiv_id], p) for p in inserts] + updates)
     unchanged = len(incoming) - len(inserts) - len(updates)
     changed = {p.arxiv_id for p in inserts} | {p.arxiv_id for _, p in updates}

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, Select, exists, false, func, select
 
 from broadsheet.models import Filters, Paper, PaperView, Submitter
-from broadsheet.store.schema import comments, daily_entries, paper_categories, papers, users, votes
+from broadsheet.store.schema import comments, daily_entries, insights, paper_categories, papers, users, votes
 
 PAPER_FIELDS = (
     "arxiv_id", "title", "abstract", "version", "comment", "journal_ref", "doi", "license",
@@ -55,7 +55,7 @@ num_comments = (
 
 
 def view_select() -> Select[Any]:
-    """Papers with upvotes, comment count and their (visible) daily entry and submitter."""
+    """Papers with upvotes, comment count, their (visible) daily entry and submitter, and their insight."""
     visible_entry = (daily_entries.c.paper_id == papers.c.id) & (daily_entries.c.hidden == false())
     return (
         select(
@@ -67,10 +67,13 @@ def view_select() -> Select[Any]:
             daily_entries.c.comment.label("entry_comment"),
             users.c.username,
             users.c.display_name,
+            insights.c.summary.label("insight_summary"),
+            insights.c.keywords.label("insight_keywords"),
         )
         .select_from(papers)
         .outerjoin(daily_entries, visible_entry)
         .outerjoin(users, users.c.id == daily_entries.c.user_id)
+        .outerjoin(insights, insights.c.paper_id == papers.c.id)
     )
 
 
@@ -85,6 +88,8 @@ def view_from_row(row: Row[Any]) -> PaperView:
         added_at=m["added_at"],
         submitted_by=submitter,
         submitter_comment=m["entry_comment"],
+        summary=m["insight_summary"] or None,
+        keywords=tuple(m["insight_keywords"] or ()),
     )
 
 

@@ -292,3 +292,16 @@ api_tokens = Table(  # personal tokens for `Authorization: Bearer`; like session
     UniqueConstraint("token_hash", name="uq_api_tokens_token_hash"),
     Index("ix_api_tokens_user", "user_id"),
 )
+
+insights = Table(  # one summary and keyword list per paper (broadsheet.insights), dropped when the text changes
+    "insights",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("paper_id", Integer, ForeignKey("papers.id", ondelete="CASCADE"), nullable=False),
+    Column("summary", Text, nullable=False),  # "" when the abstract is empty
+    Column("keywords", JSON, nullable=False),  # a list of phrases
+    Column("method", String(64), nullable=False),  # broadsheet.insights.METHOD
+    Column("version", Integer, nullable=False),  # broadsheet.insights.VERSION
+    Column("computed_at", UTCDateTime, nullable=False),
+    UniqueConstraint("paper_id", name="uq_insights_paper"),
+)

@@ -28,6 +28,7 @@ from broadsheet.search import Engine
 from broadsheet.store import Store
 from broadsheet.tokens import secret_key
 from broadsheet.web import accounts, agents, api, community, feeds, openapi, pages, security, subscriptions, tokens
+from broadsheet.web.cache import install as install_cache
 
 HERE = Path(__file__).parent
 
@@ -68,6 +69,7 @@ def create_app(settings: Settings, store: Store, engine: Engine | None = None) -
     app.add_exception_handler(security.LoginRequired, _login_required)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _starlette_error)
+    install_cache(app)  # inside security.middleware: anonymous GETs answered from a per-process cache
     app.middleware("http")(security.middleware)
     openapi.install(app)
     return app

@@ -62,6 +62,10 @@ def paper(view: PaperView, *, claimed: dict[str, Submitter] | None = None) -> Js
         out["projectPage"] = p.project_url
     if p.withdrawn:
         out["withdrawnAt"] = iso(p.updated_at or p.published)
+    if view.summary:  # where Hugging Face puts its own (huggingface_hub's PaperInfo.ai_summary / ai_keywords)
+        out["ai_summary"] = view.summary
+    if view.keywords:
+        out["ai_keywords"] = list(view.keywords)
     out |= _extras(view)
     return out
 
