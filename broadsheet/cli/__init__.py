@@ -7,6 +7,9 @@ service failed, 4 (`import`) a file was damaged or cut short: what could be read
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -103,6 +106,23 @@ def embed_new(store: Store, settings: Settings) -> None:
         out.print(f"{pending:,} new papers embedded for search", highlight=False)
     elif pending:
         out.print(f"{pending:,} papers await embedding: run `broadsheet embed`", highlight=False)
+
+
+@contextmanager
+def paper_progress(label: str, total: int) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar with papers/s and ETA for a batch pipeline stage (`embed`, `summarize`)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    started = time.monotonic()
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+               TextColumn("ETA"), TimeRemainingColumn())  # fmt: skip
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(label, total=total, rate="")
+
+        def progress(done: int, _total: int) -> None:
+            bar.update(task, completed=done, rate=f"{done / max(time.monotonic() - started, 1e-6):,.1f} papers/s")
+
+        yield progress
 
 
 def main() -> None:

@@ -8,9 +8,8 @@ from typing import Annotated
 
 import numpy as np
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from broadsheet.cli import app, embedder_for, err, open_store, out
+from broadsheet.cli import app, embedder_for, open_store, out, paper_progress
 from broadsheet.config import Settings
 from broadsheet.embed import Embedder
 from broadsheet.insights import METHOD, VERSION, Insight, insights
@@ -32,14 +31,7 @@ def summarize(
         return
     embedder = embedder_for(settings)
     started = time.monotonic()
-    columns = (TextColumn("Summarizing"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
-               TextColumn("ETA"), TimeRemainingColumn())  # fmt: skip
-    with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task("summarize", total=total, rate="")
-
-        def progress(done: int, _total: int) -> None:
-            bar.update(task, completed=done, rate=f"{done / max(time.monotonic() - started, 1e-6):,.2f} papers/s")
-
+    with paper_progress("Summarizing", total) as progress:
         done = summarize_pending(store, embedder, batch=batch, progress=progress)
     took = time.monotonic() - started
     out.print(f"{done:,} papers summarized with {METHOD} v{VERSION} in {took:.0f} s", highlight=False)

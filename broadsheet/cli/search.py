@@ -7,10 +7,9 @@ import time
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from broadsheet import search as search_mod
-from broadsheet.cli import app, embedder_for, err, fail, open_store, out
+from broadsheet.cli import app, embedder_for, fail, open_store, out, paper_progress
 from broadsheet.config import Settings
 from broadsheet.embed import embed_pending
 from broadsheet.metadata import display_title
@@ -27,14 +26,7 @@ def embed(
     embedder = embedder_for(settings)
     total = store.embeddings.missing_count(embedder.name)
     started = time.monotonic()
-    columns = (TextColumn("Embedding"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
-               TextColumn("ETA"), TimeRemainingColumn())  # fmt: skip
-    with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task("embed", total=total, rate="")
-
-        def progress(done: int, _total: int) -> None:
-            bar.update(task, completed=done, rate=f"{done / max(time.monotonic() - started, 1e-6):,.1f} papers/s")
-
+    with paper_progress("Embedding", total) as progress:
         done = embed_pending(store, embedder, batch=batch, progress=progress)
     took = time.monotonic() - started
     out.print(f"{done:,} papers embedded with {embedder.name} in {took:.0f} s", highlight=False)
