@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/load.py                      # SQLite, 1 and 2 web processes
     .venv/bin/python benchmarks/load.py --workers 2 --levels 32 --duration 20 --repeat 1 --hold 60
+    .venv/bin/python benchmarks/load.py --postgresql --data /tmp/load-bench/pg-site   # PostgreSQL + pgvector
 
 Starts `broadsheet serve --workers N` on a data directory holding the demo corpus (prepared with
 `broadsheet demo` under --data when missing), then for each concurrency level runs the read mix (home,
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import pg_search
 
 from broadsheet import accounts
 from broadsheet.config import Settings
@@ -58,14 +60,25 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def prepare(data: Path) -> None:
-    if not (data / "broadsheet.db").exists():
-        subprocess.run([sys.executable, "-m", "broadsheet", "--data-dir", str(data), "demo"], check=True)
+def prepare(data: Path, database_url: str | None) -> None:
+    store = Store.open(Settings(data_dir=data, database_url=database_url).db_url)
+    store.migrate()
+    empty = not store.papers.count()
+    store.close()
+    if empty:
+        subprocess.run(
+            [sys.executable, "-m", "broadsheet", "--data-dir", str(data), "demo"], check=True, env=_env(database_url)
+        )
 
 
-def voter_headers(data: Path, count: int) -> list[dict[str, str]]:
+def _env(database_url: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BROADSHEET_")} | {"BROADSHEET_LOAD_DEMO": "false"}
+    return env | ({"BROADSHEET_DATABASE_URL": database_url} if database_url else {})
+
+
+def voter_headers(data: Path, database_url: str | None, count: int) -> list[dict[str, str]]:
     """Fresh users with a session each: the cookie and the CSRF header their scripts send."""
-    settings = Settings(data_dir=data)
+    settings = Settings(data_dir=data, database_url=database_url)
     store = Store.open(settings.db_url)
     secret = secret_key(settings, store)
     made = []
@@ -77,8 +90,8 @@ def voter_headers(data: Path, count: int) -> list[dict[str, str]]:
     return made
 
 
-def start(data: Path, workers: int, port: int) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BROADSHEET_")} | {"BROADSHEET_LOAD_DEMO": "false"}
+def start(data: Path, database_url: str | None, workers: int, port: int) -> subprocess.Popen[bytes]:
+    env = _env(database_url)
     command = [sys.executable, "-m", "broadsheet", "--data-dir", str(data), "serve", "--port", str(port)]
     proc = subprocess.Popen([*command, "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
@@ -164,14 +177,25 @@ def main() -> None:
     parser.add_argument("--voters", type=int, default=8, help="logged-in users voting in the second runs (0: none)")
     parser.add_argument("--vote-pause", type=float, default=0.05, help="seconds a voter waits between two votes")
     parser.add_argument("--hold", type=float, default=0, help="before the runs, print the server PIDs and wait")
+    parser.add_argument("--postgresql", action="store_true", help="on PostgreSQL + pgvector (embedded, in DATA/pg)")
     args = parser.parse_args()
-    prepare(args.data)
-    voters = voter_headers(args.data, args.voters)
+    server, url = pg_search.start_postgresql(args.data / "pg") if args.postgresql else (None, None)
+    try:
+        run(args, url)
+    finally:
+        if server is not None:
+            server.cleanup()
+
+
+def run(args: argparse.Namespace, url: str | None) -> None:
+    args.data.mkdir(parents=True, exist_ok=True)
+    prepare(args.data, url)
+    voters = voter_headers(args.data, url, args.voters)
     print("| web processes | readers | voters | run | req/s | p50 ms | p95 ms | p99 ms | errors | votes/s "
           "| vote p99 ms | vote errors |\n|---|---|---|---|---|---|---|---|---|---|---|---|")  # fmt: skip
     for workers in args.workers:
         port = free_port()
-        proc = start(args.data, workers, port)
+        proc = start(args.data, url, workers, port)
         base = f"http://127.0.0.1:{port}"
         try:
             paths = read_paths(base)

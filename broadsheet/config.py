@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     )
     secret_key: str | None = Field(
         None,
-        description="Signs the links in emails. Default: a random key kept in `secret_key` in the data directory.",
+        description="Signs links in emails and CSRF tokens. Default: a random key kept in the database (every host).",
     )
     smtp_host: str = Field(
         "",

@@ -143,17 +143,18 @@ Progress = Callable[[int, int], None]  # (embedded so far, total to do)
 
 
 def embed_pending(
-    store: StoreLike, embedder: Embedder, *, batch: int = 32, window: int = 16, progress: Progress | None = None
-) -> int:
+    store: StoreLike, embedder: Embedder, *, batch: int = 32, window: int = 16, progress: Progress | None = None,
+    limit: int | None = None,
+) -> int:  # fmt: skip
     """Embed every paper without a vector for this embedder, batch by batch (each batch committed).
 
     `window` batches' worth of papers are read at a time and sorted by length, so that each
     batch holds papers of about the same length (less padding). Safe to interrupt at any
-    point: a rerun continues with the papers still missing.
+    point: a rerun continues with the papers still missing. `limit`: stop after about that many.
     """
     total = store.embeddings.missing_count(embedder.name)
     done = 0
-    while papers := store.embeddings.missing(embedder.name, limit=batch * window):
+    while (limit is None or done < limit) and (papers := store.embeddings.missing(embedder.name, limit=batch * window)):
         texts = sorted(((paper_text(p), row_id) for row_id, p in papers), key=lambda t: len(t[0]))
         for start in range(0, len(texts), batch):
             chunk = texts[start : start + batch]

@@ -20,9 +20,12 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 import tantivy
 
@@ -61,6 +64,23 @@ class Matches:
     author: set[int]  # papers with an author whose name is the query (two or more words)
 
 
+T = TypeVar("T")
+
+
+def _retry(action: Callable[[], T], tries: int = 20) -> T:
+    """Run `action`, again while the index files it reads are missing: another process (a web worker of the
+    same data directory) committed and merged between our reading the index's list of segments and opening
+    them, and the next list is whole. Any other error, or the last try's, goes up."""
+    for _ in range(tries - 1):
+        try:
+            return action()
+        except ValueError as exc:
+            if "FileDoesNotExist" not in str(exc):
+                raise
+            time.sleep(0.05)
+    return action()
+
+
 class LexicalIndex:
     def __init__(self, store: Store, directory: Path) -> None:
         self.store = store
@@ -73,7 +93,7 @@ class LexicalIndex:
                 if child.is_file() and child.name != ".tantivy-writer.lock":
                     child.unlink()
             meta = {}
-        self.index = tantivy.Index(_schema(), path=str(directory), reuse=True)
+        self.index = _retry(lambda: tantivy.Index(_schema(), path=str(directory), reuse=True))
         self.mark: datetime | None = datetime.fromisoformat(str(meta["mark"])) if meta.get("mark") else None
         self._lock = threading.Lock()
         self._counted = False
@@ -89,7 +109,7 @@ class LexicalIndex:
         which scans the table, runs when the index is opened, since the site never deletes papers.
         """
         newest = self.store.papers.latest_change()
-        self.index.reload()
+        self._reload()
         if newest == self.mark and (self._counted or self._count_matches()):
             return 0
         with self._lock:
@@ -106,7 +126,7 @@ class LexicalIndex:
                 self.mark = None
             done = self._catch_up(writer)
             writer.commit()
-            self.index.reload()
+            self._reload()
             if self.index.searcher().num_docs != self.store.papers.count():  # papers the marks cannot find: rebuild
                 writer.delete_all_documents()
                 self.mark = None
@@ -114,8 +134,11 @@ class LexicalIndex:
                 writer.commit()
             writer.wait_merging_threads()
             self._write_meta()
-            self.index.reload()
+            self._reload()
         return done
+
+    def _reload(self) -> None:
+        _retry(self.index.reload)
 
     def _catch_up(self, writer: tantivy.IndexWriter) -> int:
         done, after_id = 0, -1

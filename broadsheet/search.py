@@ -15,13 +15,18 @@ Ranking, for what people type (benchmarks/queries.py measures each kind):
 - a paper sharing no word with the query must be at least MIN_COSINE close in meaning, so
   nonsense gets no results instead of fifty weak ones.
 
-Both indexes are refreshed from the store before a query (at most once a second), so a paper
-added by an import, a sync or a submission is findable without a restart.
+The backends (`Lexical`, `vectors.Vectors`) follow the store, so a paper added by an import, a
+sync or a submission through any process or host is findable without a restart: the tantivy
+index is derived from the database on each host and refreshed before a query (at most once a
+second); vectors are an exact in-memory matrix on SQLite, refreshed the same way, and pgvector's
+HNSW index on PostgreSQL, where each query sees the database as it is (benchmarks/pg_search.py
+measured the choice).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import threading
 import time
@@ -29,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from broadsheet import ids, rank
 from broadsheet.embed import Embedder
@@ -38,7 +43,7 @@ from broadsheet.metadata import display_title
 from broadsheet.models import Filters, SearchHit
 from broadsheet.periods import InvalidPeriod, parse_date
 from broadsheet.store import Store
-from broadsheet.vectors import VectorIndex
+from broadsheet.vectors import Vector, Vectors, open_vectors
 
 MAX_QUERY = 250
 MAX_TERMS = 32
@@ -48,6 +53,7 @@ SHORT_WORDS = 2
 TIER_WORDS = 10  # queries of at most this many words rank author-name, phrase, then all-words matches first
 MIN_COSINE = 0.4  # a paper sharing no query word is a result only this close in meaning (nonsense -> none)
 CANDIDATES = 100  # from each engine before fusion
+QUERY_CACHE = 1024  # query vectors kept (embedding the query is most of a search's time)
 Mode = Literal["hybrid", "lexical", "vector"]
 Sort = Literal["relevance", "newest", "upvotes"]
 SORTS: tuple[Sort, ...] = ("relevance", "newest", "upvotes")
@@ -117,20 +123,44 @@ def _date(value: str | None, name: str) -> date | None:
         raise InvalidQuery(str(exc)) from None
 
 
+class Lexical(Protocol):
+    """What search needs from a keyword backend (tantivy's BM25 index, derived from the store)."""
+
+    def refresh(self) -> int: ...
+    def match(self, words: list[str], *, limit: int) -> Matches: ...
+    def frequency(self, word: str) -> int: ...
+    def neighbours(self, word: str) -> list[tuple[str, int]]: ...
+
+
 @dataclass
 class Engine:
+    """Search over a store. The backends default to the store's kind (`open_vectors`) and a tantivy index
+    in `directory`; pass `lexical` / `vectors` to use others."""
+
     store: Store
     embedder: Embedder
     directory: Path
     weights: Weights = Weights()
     refresh_every: float = 1.0  # seconds between checks that the indexes are current
+    lexical: Lexical = dataclasses.field(default=None)  # type: ignore[assignment]
+    vectors: Vectors = dataclasses.field(default=None)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
-        self.lexical = LexicalIndex(self.store, self.directory / "lexical")
-        self.vectors = VectorIndex(self.store, self.embedder.name, self.embedder.dim, self.directory / "vectors")
+        if self.lexical is None:
+            self.lexical = LexicalIndex(self.store, self.directory / "lexical")
+        if self.vectors is None:
+            model, dim = self.embedder.name, self.embedder.dim
+            self.vectors = open_vectors(self.store, model, dim, self.directory / "vectors")
+        self._query_vector = functools.lru_cache(maxsize=QUERY_CACHE)(self._embed_query)
         self._checked = float("-inf")
         self._lock = threading.Lock()
         self.refresh(force=True)
+
+    def _embed_query(self, text: str) -> Vector:
+        """The query's vector (kept for the QUERY_CACHE latest queries: the next page, a popular query)."""
+        vector: Vector = self.embedder.embed([text])[0]
+        vector.setflags(write=False)
+        return vector
 
     @property
     def alpha(self) -> float:
@@ -202,18 +232,16 @@ class Engine:
         """(tier, score) per candidate: tiers (phrase, all words) first for short queries, then the fused score."""
         words = terms(text)
         if mode == "vector":
-            query = self.embedder.embed([text])[0]
+            query = self._query_vector(text)
             return {n.paper_id: (0, n.score) for n in self.vectors.search(query, limit=pool)}
         found = self.lexical.match(words, limit=pool)
         if mode == "lexical":
             short = len(words) <= self.weights.tier_words
             return {k: (_tier(k, found) if short else 0, v) for k, v in found.scores.items()}
-        query = self.embedder.embed([text])[0]
+        query = self._query_vector(text)
         semantic = {n.paper_id: n.score for n in self.vectors.search(query, limit=pool)}
-        for row_id in found.scores.keys() - semantic.keys():  # exact cosine for lexical-only candidates
-            vec = self.vectors.vector(row_id)
-            if vec is not None:
-                semantic[row_id] = float(vec @ query)
+        extra = self.vectors.vectors(list(found.scores.keys() - semantic.keys()))  # lexical-only: one batch
+        semantic.update({row_id: float(vec @ query) for row_id, vec in extra.items()})
         return combine(found, semantic, len(words), self.weights)
 
     def _spelling(self, text: str) -> tuple[str, list[str]]:

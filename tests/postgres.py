@@ -47,3 +47,12 @@ def fresh_database() -> str:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
     return _uri(name)
+
+
+def empty_database() -> str:
+    """The URL of a new database with no schema at all (to run the migrations on)."""
+    admin = _admin_uri()
+    name = f"e{next(_numbers)}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return _uri(name)

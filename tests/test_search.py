@@ -4,6 +4,7 @@ import json
 import re
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -198,3 +199,21 @@ def test_the_page_counts_sorts_and_marks_authors(client: TestClient, engine: Eng
     sorted_page = client.get("/search", params={"q": "video generation", "sort": "upvotes"})
     assert sorted_page.status_code == 200 and '<strong aria-current="true">Most upvoted</strong>' in sorted_page.text
     assert client.get("/search", params={"q": "video", "sort": "random"}).status_code == 400
+
+
+def test_a_repeated_query_is_embedded_once(store: Store, tmp_path: Path) -> None:
+    model = MiniLM(max_tokens=128)
+    calls: list[list[str]] = []
+
+    class Counting:
+        name, dim = model.name, model.dim
+
+        def embed(self, texts: list[str]) -> Any:
+            calls.append(texts)
+            return model.embed(texts)
+
+    store.papers.upsert([Paper("2607.00002", "Sparse attention for long documents", "We make attention sparse.")])
+    engine = Engine(store, Counting(), tmp_path / "index", refresh_every=0)  # type: ignore[arg-type]
+    first = engine.search("sparse attention", mode="hybrid")
+    assert engine.search("sparse attention", mode="hybrid", offset=0) == first  # the next page, a popular query
+    assert calls == [["sparse attention"]]

@@ -28,6 +28,7 @@ VALUES = {
     "rest": "x",
     "fmt": "atom",
     "name": "cs.CL.atom",
+    "item_id": "0" * 24,
 }
 
 

@@ -114,7 +114,6 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-@pytest.mark.sqlite_only
 def test_cached_anonymous_pages_show_a_vote_on_the_next_request_and_carry_each_visitors_own_token(site: Site) -> None:
     guest, other = site.guest(), site.guest()
     paper = guest.get("/api/daily_papers?limit=1").json()[0]["paper"]["id"]

@@ -138,6 +138,7 @@ from broadsheet.cli import users  # noqa: E402
 from broadsheet.cli import tokens  # noqa: E402
 from broadsheet.cli import digests  # noqa: E402
 from broadsheet.cli import mcp  # noqa: E402
+from broadsheet.cli import migrate  # noqa: E402, F401
 # isort: on
 
 __all__ = ["app", "digests", "ingest", "insights", "main", "mcp", "search", "site", "tokens", "users"]

@@ -8,6 +8,8 @@ store.daily.views(period)             # -> [PaperView], most upvoted first
 
 from __future__ import annotations
 
+from broadsheet.store.changes import Changes
+from broadsheet.store.collections import Collections
 from broadsheet.store.community import Claims, Community
 from broadsheet.store.daily import Daily
 from broadsheet.store.digests import Deliveries, Subscribers
@@ -36,6 +38,7 @@ class Store:
         self.tokens = Tokens(db)
         self.community = Community(db)
         self.claims = Claims(db)
+        self.collections = Collections(db)
         self.subscribers = Subscribers(db)
         self.deliveries = Deliveries(db)
         self.jobs = Jobs(db)
@@ -43,6 +46,7 @@ class Store:
         self.pacer = Pacer(db)
         self.secrets = Secrets(db)
         self.locks = Locks(db)
+        self.changes = Changes(db)
 
     @classmethod
     def open(cls, url: str) -> Store:

@@ -73,13 +73,19 @@ class Community:
         """List a paper on `day` for a user, in one transaction with the rules that need the database."""
         now = datetime.now(UTC)
         with self.db.write() as conn:
+            # One user's submissions queue on their row (PostgreSQL; SQLite has one writer anyway), so two hosts
+            # cannot both see room under the cap; the unique paper_id settles two users racing for one paper.
+            conn.execute(select(users.c.id).where(users.c.id == user_id).with_for_update())
             if conn.execute(select(daily_entries.c.id).where(daily_entries.c.paper_id == paper_id)).first():
                 raise AlreadyListed("this paper is already in the daily feed")
             today = select(func.count()).where(daily_entries.c.user_id == user_id, daily_entries.c.day == day)
             if conn.execute(today).scalar_one() >= daily_cap:
                 raise CapReached(f"you have submitted {daily_cap} papers today, the most a day allows")
             values = {"paper_id": paper_id, "day": day, "added_at": now, "user_id": user_id, "source": "local"}
-            conn.execute(insert(daily_entries).values(**values, comment=comment))
+            dialect_insert = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
+            entry = dialect_insert(daily_entries).values(**values, comment=comment).on_conflict_do_nothing()
+            if conn.execute(entry.returning(daily_entries.c.id)).first() is None:
+                raise AlreadyListed("this paper is already in the daily feed")
 
     def entry_submitter(self, paper_id: int) -> int | None:
         with self.db.read() as conn:

@@ -1,4 +1,8 @@
-"""Paper vectors, one per paper and embedding model, stored as float32 bytes."""
+"""Paper vectors, one per paper and embedding model, stored as float32 bytes.
+
+On PostgreSQL each vector is also stored as `embedding vector(384)` (migration 0011), written in
+the same statement as the bytes, and searched through pgvector's HNSW cosine index (`nearest`).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import and_, delete, func, insert, select
+from sqlalchemy import Connection, and_, delete, func, insert, select, text
 
 from broadsheet.models import Paper
 from broadsheet.store.engine import Db
@@ -15,6 +19,16 @@ from broadsheet.store.rows import paper_from_row
 from broadsheet.store.schema import embeddings, papers
 
 Vector = npt.NDArray[np.float32]
+PG_DIM = 384  # the pgvector column's dimension (migration 0011): MiniLM's
+EF_SEARCH = 100  # HNSW candidate list per query (recall@10 against exact search: benchmarks/pg_search.py)
+_PG_INSERT = text(
+    "INSERT INTO embeddings (paper_id, model, vector, embedding)"
+    " VALUES (:paper_id, :model, :vector, CAST(:embedding AS vector))"
+)
+_PG_NEAREST = text(
+    "SELECT paper_id, 1 - (embedding <=> CAST(:q AS vector)) AS score FROM embeddings"
+    " WHERE model = :model AND embedding IS NOT NULL ORDER BY embedding <=> CAST(:q AS vector) LIMIT :k"
+)
 
 
 class Page(NamedTuple):
@@ -55,7 +69,57 @@ class Embeddings:
         with self.db.write() as conn:
             conn.execute(delete(embeddings).where(embeddings.c.model == model, embeddings.c.paper_id.in_(ids)))
             values = [{"paper_id": pid, "model": model, "vector": _bytes(vec)} for pid, vec in rows]
-            conn.execute(insert(embeddings), values)
+            if self._pgvector(rows[0][1]):
+                conn.execute(
+                    _PG_INSERT, [{**v, "embedding": _literal(vec)} for v, (_, vec) in zip(values, rows, strict=True)]
+                )
+            else:
+                conn.execute(insert(embeddings), values)
+
+    def _pgvector(self, vector: Vector) -> bool:
+        """Whether vectors like this one also go to pgvector (PostgreSQL, and the column's dimension)."""
+        return self.db.dialect == "postgresql" and len(vector) == PG_DIM
+
+    @property
+    def in_database(self) -> bool:
+        """Whether nearest-neighbour search runs in the database (pgvector) rather than in memory."""
+        return self.db.dialect == "postgresql"
+
+    def nearest(self, model: str, query: Vector, *, limit: int, ef_search: int = EF_SEARCH) -> list[tuple[int, float]]:
+        """(paper id, cosine) of the `limit` nearest vectors by pgvector's HNSW index, best first (PostgreSQL)."""
+        with self.db.read() as conn, conn.begin():
+            _tune(conn, max(ef_search, min(limit, 1000)))
+            rows = conn.execute(_PG_NEAREST, {"q": _literal(query), "model": model, "k": limit}).all()
+        return sorted(((int(r.paper_id), float(r.score)) for r in rows), key=lambda r: -r[1])
+
+    def vectors_of(self, model: str, paper_ids: Sequence[int]) -> dict[int, Vector]:
+        """The stored vectors of these papers (those that have one), in one query."""
+        if not paper_ids:
+            return {}
+        query = select(embeddings.c.paper_id, embeddings.c.vector).where(
+            embeddings.c.model == model, embeddings.c.paper_id.in_(list(paper_ids))
+        )
+        with self.db.read() as conn:
+            return {int(r.paper_id): np.frombuffer(r.vector, dtype="<f4") for r in conn.execute(query)}
+
+    def count(self, model: str) -> int:
+        with self.db.read() as conn:
+            return int(conn.execute(select(func.count()).where(embeddings.c.model == model)).scalar_one())
+
+    def fill_vectors(self, *, batch: int = 2000) -> int:
+        """PostgreSQL: fill the pgvector column of rows copied in without it (`migrate-to`); returns how many."""
+        if self.db.dialect != "postgresql":
+            return 0
+        done = 0
+        pick = text("SELECT id, vector FROM embeddings WHERE embedding IS NULL AND octet_length(vector) = :n LIMIT :k")
+        update = text("UPDATE embeddings SET embedding = CAST(:v AS vector) WHERE id = :id")
+        while True:
+            with self.db.write() as conn:
+                rows = conn.execute(pick, {"n": PG_DIM * 4, "k": batch}).all()
+                if not rows:
+                    return done
+                conn.execute(update, [{"id": r.id, "v": _literal(np.frombuffer(r.vector, "<f4"))} for r in rows])
+            done += len(rows)
 
     def since(self, model: str, after: int, *, limit: int = 10_000) -> Page | None:
         """Vectors stored after embedding id `after`, oldest first, as arrays (None when there are none)."""
@@ -86,6 +150,18 @@ class Embeddings:
             have = conn.execute(query.where(embeddings.c.id.is_(None), papers.c.arxiv_id.in_(list(wanted)))).all()
         self.save(model, [(pid, wanted[key]) for pid, key in have])
         return len(have)
+
+
+def _tune(conn: Connection, ef_search: int) -> None:
+    """This transaction's HNSW settings: the candidate list, and iterative scans so a filtered or long
+    LIMIT still gets `limit` rows (pgvector >= 0.8)."""
+    conn.execute(text(f"SET LOCAL hnsw.ef_search = {int(ef_search)}"))
+    conn.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
+
+
+def _literal(vector: Vector) -> str:
+    """pgvector's text form, '[0.1,0.2,...]' (float32 values printed exactly)."""
+    return "[" + ",".join(map(repr, np.asarray(vector, dtype=np.float32).tolist())) + "]"
 
 
 def _bytes(vector: Vector) -> bytes:

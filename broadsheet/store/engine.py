@@ -24,8 +24,19 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def normalise_url(url: str) -> str:
+    """A database URL as SQLAlchemy opens it: `postgresql://` and `postgres://` get the psycopg 3 driver."""
+    url = url.strip()
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            url = "postgresql+psycopg://" + url[len(plain) :]
+    make_url(url)  # raises ArgumentError for what is not a URL
+    return url
+
+
 def make_engine(url: str) -> Engine:
     """Create the engine for a database URL; a SQLite file's directory is created if missing."""
+    url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         engine = create_engine(url, json_serializer=_dumps, pool_pre_ping=True)

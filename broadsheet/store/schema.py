@@ -305,3 +305,38 @@ insights = Table(  # one summary and keyword list per paper (broadsheet.insights
     Column("computed_at", UTCDateTime, nullable=False),
     UniqueConstraint("paper_id", name="uq_insights_paper"),
 )
+
+collections = Table(  # a user's named lists of papers (broadsheet.collections); bookmarks are the default one
+    "collections",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("object_id", String(24), nullable=False),  # the 24 hex digits that end a Hugging Face collection slug
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("title", String(100), nullable=False),
+    Column("description", Text),
+    Column("private", Boolean, nullable=False, server_default=_false),
+    Column("theme", String(16), nullable=False),
+    Column("position", Integer, nullable=False),  # among the owner's collections
+    Column("is_default", Boolean, nullable=False, server_default=_false),  # the bookmarks
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("object_id", name="uq_collections_object_id"),
+    UniqueConstraint("user_id", "title", name="uq_collections_user_title"),
+    Index("ix_collections_updated", "private", "updated_at"),
+)
+
+collection_items = Table(
+    "collection_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("object_id", String(24), nullable=False),  # the item's id in the API (`_id`)
+    Column("collection_id", Integer, ForeignKey("collections.id", ondelete="CASCADE"), nullable=False),
+    Column("paper_id", Integer, ForeignKey("papers.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("note", Text),
+    Column("added_at", UTCDateTime, nullable=False),
+    UniqueConstraint("object_id", name="uq_collection_items_object_id"),
+    UniqueConstraint("collection_id", "paper_id", name="uq_collection_items_collection_paper"),
+    Index("ix_collection_items_position", "collection_id", "position"),
+    Index("ix_collection_items_paper", "paper_id"),
+)

@@ -29,6 +29,7 @@ from broadsheet.store import Store
 from broadsheet.tokens import secret_key
 from broadsheet.web import accounts, agents, api, community, feeds, openapi, pages, security, subscriptions, tokens
 from broadsheet.web.cache import install as install_cache
+from broadsheet.web.collections import install as install_collections
 
 HERE = Path(__file__).parent
 
@@ -63,6 +64,7 @@ def create_app(settings: Settings, store: Store, engine: Engine | None = None) -
     app.add_api_route("/api/docs", _docs, include_in_schema=False)
     app.state.mcp = _mcp(app) if settings.mcp_enabled else None
     app.add_api_route("/docs", _docs, include_in_schema=False)
+    install_collections(app)  # its routes before `/api/{rest}` and `/papers/{id}`
     for router in routers:
         app.include_router(router)
     app.add_exception_handler(BroadsheetError, _named_error)

@@ -3,22 +3,22 @@
 Anonymous visitors (no session cookie, no `Authorization` header) asking for the same page or API
 answer get the stored response while the database has not changed since it was made, and for at
 most MAX_AGE seconds (pages that depend on the clock, like today's listing, move on by themselves).
-"Changed" is SQLite's `PRAGMA data_version` on a connection of the cache's own, which moves when any
-other connection commits, in this process or another (`broadsheet serve --workers N`, the CLI, a
-`broadsheet worker`): a vote shows on the very next request, whichever process answers it. Requests for one page at one
-data version that arrive while it is being made wait for that one rendering instead of repeating it.
+"Changed" is `store.changes` (SQLite's `PRAGMA data_version`, PostgreSQL's current snapshot), which
+moves when any connection commits, in this process or another, on this host or another (`broadsheet
+serve --workers N`, the CLI, a `broadsheet worker`): a vote shows on the very next request, whichever
+process answers it. Requests for one page at one data version that arrive while it is being made wait
+for that one rendering instead of repeating it.
 
 Pages carry the visitor's CSRF token (forms and `<meta name="csrf-token">`): it is stored as a
 placeholder and the asking visitor's own token put back, so no visitor ever sees another's. A
-response that sets a cookie, is not a 200, or is large is not stored. Other databases than a SQLite
-file are not cached (each request is answered by the app, as before).
+response that sets a cookie, is not a 200, or is large is not stored. An in-memory SQLite database
+is not cached (each request is answered by the app).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import sqlite3
 import threading
 import time
 from collections import OrderedDict
@@ -27,7 +27,6 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from sqlalchemy.engine import make_url
 
 from broadsheet.web.deps import SESSION_COOKIE
 
@@ -43,34 +42,23 @@ Key = tuple[str, str, str, str]
 
 @dataclass(frozen=True, slots=True)
 class Stored:
-    version: int
+    version: str
     made: float
     body: bytes  # the CSRF token replaced by PLACEHOLDER
     headers: tuple[tuple[str, str], ...]
 
 
-class DataVersion:
-    """Moves whenever another connection commits to the SQLite file (any process)."""
-
-    def __init__(self, path: str) -> None:
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._lock = threading.Lock()
-
-    def current(self) -> int:
-        with self._lock:
-            row = self._conn.execute("PRAGMA data_version").fetchone()
-        return int(row[0])
-
-
 class PageCache:
-    def __init__(self, version: DataVersion, max_age: float = MAX_AGE, max_entries: int = MAX_ENTRIES) -> None:
+    def __init__(
+        self, version: Callable[[], str | None], max_age: float = MAX_AGE, max_entries: int = MAX_ENTRIES
+    ) -> None:
         self.version = version
         self.max_age = max_age
         self.max_entries = max_entries
         self._entries: OrderedDict[Key, Stored] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Key, version: int) -> Stored | None:
+    def get(self, key: Key, version: str) -> Stored | None:
         with self._lock:
             found = self._entries.get(key)
             if found is None or found.version != version or time.monotonic() - found.made > self.max_age:
@@ -88,11 +76,11 @@ class PageCache:
 
 def install(app: FastAPI) -> None:
     """Register the cache as middleware inside `security.middleware` (call before registering that)."""
-    url = make_url(app.state.store.db.engine.url)
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+    changes = app.state.store.changes
+    if changes.current() is None:
         return
-    cache = PageCache(DataVersion(url.database))
-    flights: dict[tuple[Key, int], asyncio.Event] = {}  # one render per page and data version; others wait
+    cache = PageCache(changes.current)
+    flights: dict[tuple[Key, str], asyncio.Event] = {}  # one render per page and data version; others wait
 
     async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         if not _cacheable(request):
@@ -100,7 +88,7 @@ def install(app: FastAPI) -> None:
         token: str = getattr(request.state, "csrf", "")
         key = (request.url.scheme + "://" + request.headers.get("host", ""), request.url.path, request.url.query,
                request.headers.get("accept", ""))  # fmt: skip
-        version = cache.version.current()
+        version = cache.version() or ""
         found = cache.get(key, version)
         flight = (key, version)
         if found is None and flight in flights:  # the same page at the same data version is being made
@@ -133,7 +121,7 @@ def _cacheable(request: Request) -> bool:
     )
 
 
-async def _store(response: Response, token: str, version: int) -> Stored | None:
+async def _store(response: Response, token: str, version: str) -> Stored | None:
     """The response as it can be stored, or None to pass it on as is (its body is read either way)."""
     body = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
     response.body_iterator = _replay(body)  # type: ignore[attr-defined]
