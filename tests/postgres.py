@@ -40,19 +40,10 @@ def _uri(name: str) -> str:
     return base.replace("postgresql://", "postgresql+psycopg://", 1).replace("/postgres?", f"/{name}?", 1)
 
 
-def fresh_database() -> str:
-    """The URL of a new, migrated, empty database."""
+def fresh_database(*, migrated: bool = True) -> str:
+    """The URL of a new, empty database: migrated (a copy of the template), or with no schema at all."""
     admin = _admin_uri()
     name = f"t{next(_numbers)}"
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
-    return _uri(name)
-
-
-def empty_database() -> str:
-    """The URL of a new database with no schema at all (to run the migrations on)."""
-    admin = _admin_uri()
-    name = f"e{next(_numbers)}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}" if migrated else f"CREATE DATABASE {name}")
     return _uri(name)

@@ -30,7 +30,7 @@ def _unit(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def test_the_migration_gives_vectors_stored_before_it_their_pgvector_copy_and_an_hnsw_index() -> None:
-    store = Store.open(postgres.empty_database())
+    store = Store.open(postgres.fresh_database(migrated=False))
     with store.db.write() as conn:
         command.upgrade(_alembic_config(conn), "0010")
     ids = _papers(store, 3)

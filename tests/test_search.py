@@ -217,3 +217,18 @@ def test_a_repeated_query_is_embedded_once(store: Store, tmp_path: Path) -> None
     first = engine.search("sparse attention", mode="hybrid")
     assert engine.search("sparse attention", mode="hybrid", offset=0) == first  # the next page, a popular query
     assert calls == [["sparse attention"]]
+
+
+def test_a_second_process_opening_an_index_being_built_keeps_its_files(store: Store, tmp_path: Path) -> None:
+    """`serve --workers 2` on a fresh data directory: the index's files exist, its metadata not yet (the
+    first worker is still building); the second worker used to wipe the folder under the first one."""
+    from broadsheet.lexical import LexicalIndex
+
+    store.papers.upsert([Paper(f"2607.{i:05d}", f"Paper number {i}", "An abstract.") for i in range(3)])
+    first = LexicalIndex(store, tmp_path / "lexical")
+    first.refresh()
+    first.meta_path.unlink()  # as while the first worker has not finished its build
+    second = LexicalIndex(store, tmp_path / "lexical")
+    assert second.index.searcher().num_docs == 3
+    first.refresh()  # the first worker carries on, its segments still there
+    assert first.search(["number"], limit=10) and second.search(["number"], limit=10)
