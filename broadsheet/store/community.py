@@ -6,11 +6,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from broadsheet.models import Claim, Comment, PaperView, Submitter
 from broadsheet.store.engine import Db
+from broadsheet.store.limits import dialect_insert
 from broadsheet.store.rows import upvotes, view_from_row, view_select
 from broadsheet.store.schema import claims, comments, daily_entries, papers, users, votes
 
@@ -48,9 +47,8 @@ class Community:
         """Set (up) or clear a user's vote, idempotently; returns the paper's upvote count after it."""
         with self.db.write() as conn:
             if up:
-                dialect_insert = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
                 row = {"user_id": user_id, "paper_id": paper_id, "created_at": datetime.now(UTC)}
-                conn.execute(dialect_insert(votes).values(**row).on_conflict_do_nothing())
+                conn.execute(dialect_insert(conn, votes).values(**row).on_conflict_do_nothing())  # type: ignore[attr-defined]
             else:
                 conn.execute(delete(votes).where(votes.c.user_id == user_id, votes.c.paper_id == paper_id))
             return int(conn.execute(select(upvotes).where(papers.c.id == paper_id)).scalar_one())
@@ -82,8 +80,7 @@ class Community:
             if conn.execute(today).scalar_one() >= daily_cap:
                 raise CapReached(f"you have submitted {daily_cap} papers today, the most a day allows")
             values = {"paper_id": paper_id, "day": day, "added_at": now, "user_id": user_id, "source": "local"}
-            dialect_insert = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
-            entry = dialect_insert(daily_entries).values(**values, comment=comment).on_conflict_do_nothing()
+            entry = dialect_insert(conn, daily_entries).values(**values, comment=comment).on_conflict_do_nothing()  # type: ignore[attr-defined]
             if conn.execute(entry.returning(daily_entries.c.id)).first() is None:
                 raise AlreadyListed("this paper is already in the daily feed")
 
