@@ -85,6 +85,14 @@ class Settings(BaseSettings):
     arxiv_rss_url: str = Field("https://rss.arxiv.org/atom", description="arXiv announcement feeds (Atom).")
     arxiv_api_url: str = Field("https://export.arxiv.org/api/query", description="arXiv API endpoint.")
     arxiv_oai_url: str = Field("https://oaipmh.arxiv.org/oai", description="arXiv OAI-PMH endpoint.")
+    arxiv_html_url: str = Field(
+        "https://arxiv.org/html", description="arXiv's HTML renderings of papers (full texts for `/papers/{id}.md`)."
+    )
+    full_text: bool = Field(
+        True,
+        description="Fetch papers' full text from arXiv's HTML rendering (background worker) for `/papers/{id}.md`"
+        " and the MCP `read_paper` tool. Off: abstracts only (a server without internet).",
+    )
     hf_api_url: str = Field(
         "https://huggingface.co/api/daily_papers", description="Hugging Face daily-papers API (`sync-hf`)."
     )
@@ -105,6 +113,28 @@ class Settings(BaseSettings):
         30.0, ge=0, description="Seconds before a failed background job is tried again; doubles each time."
     )
     user_job_cap: int = Field(20, ge=1, description="Background requests (papers to fetch) one user may have waiting.")
+    search_rate: float = Field(
+        5.0,
+        ge=0,
+        description="Searches per second one client address may run, per web process, after a burst of "
+        "`search_burst` (0: no limit). Pages answered from the cache do not count.",
+    )
+    search_burst: int = Field(
+        30, ge=1, description="Searches one client address may run at once before `search_rate` applies."
+    )
+    access_log: bool = Field(
+        False,
+        description="Log every request (uvicorn's access log). Off by default: it halves the rate at which "
+        "cached pages are served, and the reverse proxy in front logs them anyway.",
+    )
+    page_cache_grace: float = Field(
+        0.0,
+        ge=0,
+        le=60,
+        description="Seconds an anonymous page may be served after a change while a fresh one is made in the "
+        "background (0: every change shows on the next request). A few seconds keeps a busy site fast "
+        "while votes arrive many times a second.",
+    )
     mcp_enabled: bool = Field(
         True, description="Serve the MCP tools (search, read, upvote, comment) for agents at `/mcp` (streamable HTTP)."
     )

@@ -18,7 +18,7 @@ from email.mime.nonmultipart import MIMENonMultipart
 from email.utils import formataddr
 from zoneinfo import ZoneInfo
 
-from broadsheet import rank
+from broadsheet import foryou, rank
 from broadsheet.emails import mail_domain, render_html, render_text, set_headers
 from broadsheet.metadata import display_text, display_title, tex_to_text
 from broadsheet.models import PaperView, Subscriber
@@ -74,7 +74,7 @@ class Selector:
     def papers(self, subscriber: Subscriber, period: DigestPeriod) -> list[PaperView]:
         prefs = subscriber.preferences
         new = self._new_papers(period)
-        chosen: list[PaperView] = []
+        chosen: list[PaperView] = self._for_you(subscriber, new) if prefs.for_you else []
         for topic in prefs.topics:
             chosen += [new.by_id[i] for i in self._topic(topic, period, new)]
         if prefs.categories:
@@ -101,6 +101,16 @@ class Selector:
                     by_category.setdefault(category, []).append(view)
             self._new[period.key] = New(views, by_id, trending, by_category)
         return self._new[period.key]
+
+    def _for_you(self, subscriber: Subscriber, new: New) -> list[PaperView]:
+        """The period's papers picked for the subscriber's account (none for a subscription without one)."""
+        user = self.store.users.by_id(subscriber.user_id) if subscriber.user_id is not None else None
+        if user is None:
+            return []
+        picks = foryou.for_you(
+            self.store, self.engine, user, limit=subscriber.preferences.max_papers, among=list(new.by_id)
+        )
+        return [p.view for p in picks]
 
     def _topic(self, topic: str, period: DigestPeriod, new: New) -> list[int]:
         """Row ids of the period's papers that match a topic, best first (one search per topic and run)."""

@@ -36,6 +36,11 @@ def stem(word: str) -> str:
 def highlight(text: str, words: list[str], *, stemmed: bool = True) -> list[Segment]:
     """Split text into plain and matching pieces: a word matches when its stem is a query word's stem
     (or, with `stemmed=False`, for names, when it is a query word, case aside)."""
+    return list(_highlight(text, tuple(words), stemmed))
+
+
+@lru_cache(maxsize=4096)  # a results page is rendered again after every vote; its abstracts are not
+def _highlight(text: str, words: tuple[str, ...], stemmed: bool) -> tuple[Segment, ...]:
     norm = stem if stemmed else str.lower
     wanted = {norm(w) for w in words if w}
     segments: list[Segment] = []
@@ -48,7 +53,7 @@ def highlight(text: str, words: list[str], *, stemmed: bool = True) -> list[Segm
             last = match.end()
     if last < len(text):
         segments.append(Segment("text", text[last:]))
-    return _joined(segments)
+    return tuple(_joined(segments))
 
 
 def _joined(segments: list[Segment]) -> list[Segment]:

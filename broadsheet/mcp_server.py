@@ -1,4 +1,4 @@
-"""The site as MCP tools for agents: search, daily papers, read a paper, similar papers; upvote and comment.
+"""The site as MCP tools for agents: search, daily papers, read a paper, similar papers; upvote, save, comment.
 
     server = build(settings, store, engine)          # an MCPServer (the `mcp` SDK)
     server.run("stdio")                              # `broadsheet mcp`; writes use BROADSHEET_MCP_TOKEN
@@ -24,9 +24,9 @@ from pydantic import Field
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
-from broadsheet import community, rank, search
+from broadsheet import collections, community, rank, search
 from broadsheet.config import Settings
-from broadsheet.errors import BroadsheetError, Forbidden, Invalid, NotFound, Unauthorized
+from broadsheet.errors import BroadsheetError, Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from broadsheet.models import User
 from broadsheet.search import Engine
 from broadsheet.store import Store
@@ -38,8 +38,9 @@ Json = dict[str, Any]
 Limit = Annotated[int, Field(ge=1, le=MAX_RESULTS, description="How many papers, at most")]
 ArxivId = Annotated[str, Field(max_length=300, description="An arXiv id, e.g. 2401.01234 or hep-th/9901001")]
 INSTRUCTIONS = (
-    "Search and read arXiv papers listed on this Daily Papers site. Reading is open to all; upvote and comment "
-    "need a personal API token with the write scope (Authorization: Bearer over HTTP, BROADSHEET_MCP_TOKEN on stdio)."
+    "Search and read arXiv papers listed on this Daily Papers site. Reading is open to all; upvote, save_to_collection"
+    " and comment need a personal API token with the write scope (Authorization: Bearer over HTTP,"
+    " BROADSHEET_MCP_TOKEN on stdio)."
 )
 
 
@@ -119,10 +120,11 @@ def build(settings: Settings, store: Store, engine: Engine, *, token: str | None
 
     @server.tool()
     def read_paper(arxiv_id: ArxivId) -> str:
-        """The paper as Markdown (title, authors, links, abstract), as the site serves /papers/{id}.md."""
+        """The paper as Markdown (title, authors, links, abstract, and the full text from arXiv's HTML rendering
+        once the site has fetched it), as the site serves /papers/{id}.md."""
         with _refusals():
             view = community.paper_of(store, arxiv_id)
-        return agents.markdown(view, f"{settings.public_url}/papers/{view.paper.arxiv_id}")
+        return agents.page(store, settings, view, f"{settings.public_url}/papers/{view.paper.arxiv_id}")
 
     @server.tool()
     def similar_papers(arxiv_id: ArxivId, limit: Limit = 10) -> list[Json]:
@@ -139,6 +141,37 @@ def build(settings: Settings, store: Store, engine: Engine, *, token: str | None
         with _refusals():
             count = community.vote(store, writer(ctx), arxiv_id, up)
         return {"upvotes": count, "upvoted": up}
+
+    @server.tool()
+    def save_to_collection(
+        arxiv_id: ArxivId,
+        ctx: Context[Any, Any],
+        collection: Annotated[
+            str | None,
+            Field(
+                max_length=200,
+                description="A collection of yours, by slug (owner/title-<24 hex digits>); default: your bookmarks",
+            ),
+        ] = None,
+        note: Annotated[
+            str | None, Field(max_length=collections.MAX_NOTE + 100, description="A note on the paper")
+        ] = None,
+    ) -> Json:
+        """Save a paper to one of your collections (default: your private bookmarks); saving it again changes
+        nothing. Needs an API token with the write scope."""
+        with _refusals():
+            user = writer(ctx)
+            if collection is None:
+                chosen = collections.bookmarks(store, user)
+            else:
+                namespace, _, name = collection.strip().strip("/").partition("/")
+                chosen = collections.owned(store, namespace, name, user)
+            try:
+                item = collections.add_paper(store, chosen, "paper", arxiv_id, note)
+            except Conflict:  # already in it: saved, as asked
+                item = None
+        return {"collection": collections.slug(chosen), "title": chosen.title, "private": chosen.private,
+                "paper": community.canonical(arxiv_id), "itemId": item, "added": item is not None}  # fmt: skip
 
     @server.tool()
     def comment(

@@ -30,6 +30,7 @@ import functools
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -54,6 +55,8 @@ TIER_WORDS = 10  # queries of at most this many words rank author-name, phrase, 
 MIN_COSINE = 0.4  # a paper sharing no query word is a result only this close in meaning (nonsense -> none)
 CANDIDATES = 100  # from each engine before fusion
 QUERY_CACHE = 1024  # query vectors kept (embedding the query is most of a search's time)
+RANKINGS_KEPT = 512  # rankings kept while the indexes do not change: a vote re-renders a page, not its search
+RANKING_TTL = 5.0  # seconds at most (vectors stored in PostgreSQL by another host give no signal)
 Mode = Literal["hybrid", "lexical", "vector"]
 Sort = Literal["relevance", "newest", "upvotes"]
 SORTS: tuple[Sort, ...] = ("relevance", "newest", "upvotes")
@@ -154,6 +157,7 @@ class Engine:
         self._query_vector = functools.lru_cache(maxsize=QUERY_CACHE)(self._embed_query)
         self._checked = float("-inf")
         self._lock = threading.Lock()
+        self._rankings: OrderedDict[tuple[Any, ...], tuple[float, list[tuple[int, float]]]] = OrderedDict()
         self.refresh(force=True)
 
     def _embed_query(self, text: str) -> Vector:
@@ -176,8 +180,9 @@ class Engine:
         if not force and time.monotonic() - self._checked < self.refresh_every:
             return
         with self._lock:
-            self.lexical.refresh()
-            self.vectors.refresh()
+            changed = self.lexical.refresh() + self.vectors.refresh()
+            if changed:
+                self._rankings.clear()
             self._checked = time.monotonic()
 
     def search(
@@ -219,7 +224,22 @@ class Engine:
         return self._ranking(text, self._spelling(text)[0], filters, limit, mode)[:limit]
 
     def _ranking(self, text: str, searched: str, filters: Filters, limit: int, mode: Mode) -> list[tuple[int, float]]:
-        """Every result that passes the cut, best first, with its score (inf for an exact id/title match)."""
+        """Every result that passes the cut, best first, with its score (inf for an exact id/title match);
+        kept while the indexes stay as they are, for at most RANKING_TTL seconds."""
+        key = (text, searched, filters, limit, mode, self.weights)  # benchmarks change the weights
+        with self._lock:
+            kept = self._rankings.get(key)
+            if kept is not None and time.monotonic() - kept[0] < RANKING_TTL:
+                self._rankings.move_to_end(key)
+                return kept[1]
+        ranking = self._rank(text, searched, filters, limit, mode)
+        with self._lock:
+            self._rankings[key] = (time.monotonic(), ranking)
+            while len(self._rankings) > RANKINGS_KEPT:
+                self._rankings.popitem(last=False)
+        return ranking
+
+    def _rank(self, text: str, searched: str, filters: Filters, limit: int, mode: Mode) -> list[tuple[int, float]]:
         pool = max(CANDIDATES, limit) * (10 if filters.active else 1)
         scores = self._scores(searched, pool, mode)
         if filters.active:

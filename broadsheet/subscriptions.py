@@ -34,8 +34,9 @@ MAX_TOPICS, MAX_TOPIC, MAX_CATEGORIES = 5, 100, 20
 
 
 def preferences(
-    *, frequency: str, max_papers: int, trending: bool, categories: str, exclude: str, topics: str
-) -> Preferences:
+    *, frequency: str, max_papers: int, trending: bool, categories: str, exclude: str, topics: str,
+    for_you: bool = False,
+) -> Preferences:  # fmt: skip
     """Preferences from form input (comma/space-separated categories, one topic per line)."""
     if frequency not in ("daily", "weekly"):
         raise Invalid("frequency is daily or weekly")
@@ -45,9 +46,9 @@ def preferences(
     wanted = [" ".join(xml_safe(t).split()) for t in topics.splitlines() if xml_safe(t).strip()]
     if len(wanted) > MAX_TOPICS or any(len(t) > MAX_TOPIC for t in wanted):
         raise Invalid(f"at most {MAX_TOPICS} topics of at most {MAX_TOPIC} characters")
-    if not (trending or include or wanted):
-        raise Invalid("choose trending papers, some categories or a topic")
-    return Preferences(frequency, max_papers, trending, include, skip, tuple(wanted))
+    if not (trending or include or wanted or for_you):
+        raise Invalid("choose trending papers, some categories, a topic or For you")
+    return Preferences(frequency, max_papers, trending, include, skip, tuple(wanted), for_you)
 
 
 def _categories(text: str) -> tuple[str, ...]:

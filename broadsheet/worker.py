@@ -1,6 +1,7 @@
 """Background work: what web requests must not do themselves (fetch from arXiv, send mail), done by a worker.
 
     job = request_fetch(store, "2401.01234", user=alice, cap=20)   # queued at once (deduplicated per id)
+    text = request_full_text(store, view)                            # stored full text, else queued (one per paper)
     queue_mail(store, message)                                        # sent by the worker, retried
     Worker(store, settings, embedder).run(stop)                       # `broadsheet worker`, or a thread of `serve`
 
@@ -23,7 +24,8 @@ from email import message_from_string
 from email.message import Message
 from typing import Any
 
-from broadsheet import arxiv, community
+from broadsheet import arxiv, community, fulltext
+from broadsheet.arxiv import html
 from broadsheet.arxiv.api import ArxivApiError
 from broadsheet.community import Rules, Submission
 from broadsheet.config import Settings
@@ -32,13 +34,17 @@ from broadsheet.errors import BroadsheetError, Conflict, TooMany
 from broadsheet.fetcher import Fetcher, FetchError, Pace, Politeness
 from broadsheet.insights import insights
 from broadsheet.mailer import Mailer, PermanentFailure, TemporaryFailure
-from broadsheet.models import User
+from broadsheet.models import PaperView, User
 from broadsheet.store import Store
+from broadsheet.store.fulltexts import FullText
 from broadsheet.store.jobs import Job, TooManyJobs
 
 log = logging.getLogger("broadsheet.worker")
 KINDS = ("fetch", "mail")
+BACKGROUND = ("fulltext",)  # claimed only when no job of KINDS is due: a reader's request never waits behind them
 LEASE = timedelta(minutes=10)
+FULL_TEXT_RETRY = timedelta(hours=6)  # a full text that failed for good is asked for again after this
+FULL_TEXT_QUEUE = 500  # full texts waiting at most; past it, requests queue nothing (a crawler cannot flood arXiv)
 
 
 class Final(Exception):
@@ -60,6 +66,33 @@ def request_fetch(store: Store, arxiv_id: str, *, user: User | None, cap: int, s
     return job
 
 
+def request_full_text(store: Store, view: PaperView, *, now: datetime | None = None) -> FullText | None:
+    """The paper's stored full text (in any state); when there is none, a failed one is due again, or it was
+    fetched for an older version of the paper, a "fulltext" job is queued (one per paper and version, however
+    many ask). None: nothing stored and the queue is full."""
+    at = now or datetime.now(UTC)
+    paper, paper_id = view.paper, store.papers.id_of(view.paper.arxiv_id)
+    if paper_id is None:
+        return None
+    stored = store.fulltexts.get(paper_id)
+    if stored is not None and not _due(stored, paper.version, at):
+        return stored
+    if store.jobs.waiting(BACKGROUND) < FULL_TEXT_QUEUE and store.fulltexts.request(
+        paper_id, version=paper.version, now=at
+    ):
+        key = f"{paper.arxiv_id}v{paper.version}" if paper.version else paper.arxiv_id
+        job, fresh = store.jobs.enqueue("fulltext", key, {"paper_id": paper_id, "arxiv_id": paper.arxiv_id})
+        if not fresh and job.status == "done":  # done before, its text since removed: run it again
+            store.jobs.retry(job.id, "asked for again", at)
+    return store.fulltexts.get(paper_id)
+
+
+def _due(stored: FullText, version: int | None, now: datetime) -> bool:
+    if stored.state == "failed":
+        return stored.retry_after is None or stored.retry_after <= now
+    return stored.state != "pending" and version is not None and (stored.version or 0) < version
+
+
 def queue_mail(store: Store, message: Message) -> Job:
     """Hand a message to the worker; its Message-ID makes queueing it twice harmless."""
     key = str(message["Message-ID"] or "")[:300]
@@ -76,7 +109,7 @@ class Worker:
     handlers: dict[str, Callable[[Job], None]] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.handlers = {"fetch": self._fetch, "mail": self._mail}
+        self.handlers = {"fetch": self._fetch, "mail": self._mail, "fulltext": self._fulltext}
         cfg = self.settings
         pace = Pace(self.store.pacer.reserve, "arxiv", cfg.arxiv_delay, self.sleep)
         self.fetcher = Fetcher(Politeness(cfg.arxiv_delay, retries=0, timeout=min(cfg.http_timeout, 30.0)),
@@ -94,7 +127,7 @@ class Worker:
                 stop.wait(idle)
 
     def run_once(self) -> bool:
-        job = self.store.jobs.claim(KINDS, LEASE)
+        job = self.store.jobs.claim(KINDS, LEASE) or self.store.jobs.claim(BACKGROUND, LEASE)
         if job is None:
             return False
         try:
@@ -149,6 +182,30 @@ class Worker:
             community.submit(self.store, user, request, rules)
         except BroadsheetError as exc:
             raise Final(f"fetched from arXiv, but not submitted: {exc}") from None
+
+    def _fulltext(self, job: Job) -> None:
+        """Fetch the paper's HTML rendering and store it as Markdown (or that arXiv has none). A failure on the
+        last attempt, or a final refusal, marks the text failed until FULL_TEXT_RETRY has passed."""
+        paper_id, arxiv_id = int(job.payload["paper_id"]), str(job.payload["arxiv_id"])
+        source = html.page_url(self.settings.arxiv_html_url, arxiv_id)
+        try:
+            page = html.fetch(self.fetcher, arxiv_id, url=self.settings.arxiv_html_url)
+            if page is None:
+                self.store.fulltexts.missing(paper_id, "arXiv has no HTML rendering of this paper", source_url=source)
+                return
+            text = fulltext.convert(page.body)
+        except (html.TooLarge, fulltext.NotAPaper) as exc:
+            self.store.fulltexts.missing(paper_id, str(exc), source_url=source)
+            return
+        except Exception as exc:
+            if isinstance(exc, html.HtmlRefused) or job.attempts >= self.settings.job_attempts:
+                retry = datetime.now(UTC) + FULL_TEXT_RETRY
+                self.store.fulltexts.failed(paper_id, str(exc) or exc.__class__.__name__, retry_after=retry)
+            if isinstance(exc, html.HtmlRefused):
+                raise Final(str(exc)) from None
+            raise
+        self.store.fulltexts.save(paper_id, text.markdown, truncated=text.truncated, converter=fulltext.VERSION,
+                                  source_url=page.url)  # fmt: skip
 
     def _mail(self, job: Job) -> None:
         message = message_from_string(str(job.payload["raw"]))

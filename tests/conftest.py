@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import postgres
 import pytest
 import uvicorn
 from community_site import Site
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from recorded_server import RecordedServer, Reply
 
@@ -32,8 +34,9 @@ BACKEND = os.environ.get("BROADSHEET_TEST_BACKEND", "sqlite")  # or postgresql: 
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
-    """Settings for tests: no .env file and no demo autoload unless asked; a fresh database each time."""
-    values: dict[str, Any] = {"data_dir": data_dir, "load_demo": False} | overrides
+    """Settings for tests: no .env file, no demo autoload and no full texts fetched (nothing reaches arXiv) unless
+    asked; a fresh database each time."""
+    values: dict[str, Any] = {"data_dir": data_dir, "load_demo": False, "full_text": False} | overrides
     if BACKEND == "postgresql" and "database_url" not in overrides:
         values["database_url"] = postgres.fresh_database()
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -84,23 +87,30 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """A real uvicorn (lifespan included: the worker threads run) on a loopback port."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("test server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
 @pytest.fixture(scope="session")
 def server(demo_settings: Settings, demo_store: Store, engine: Engine) -> Iterator[str]:
     """The demo site served by a real uvicorn on a loopback port; yields its base URL."""
-    port = free_port()
-    app = create_app(demo_settings, demo_store, engine)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(demo_settings, demo_store, engine)) as url:
+        yield url
 
 
 # -- a community site of its own (fresh users and votes), for tests that write ----------------------
@@ -123,7 +133,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with RecordedServer() as arxiv:
         arxiv.route("/api/query", _arxiv_answer)
         data = tmp_path_factory.mktemp("community") / "data"
-        settings = make_settings(data, arxiv_api_url=arxiv.url + "/api/query", arxiv_delay=0.0, http_backoff=0.0)
+        settings = make_settings(data, arxiv_api_url=arxiv.url + "/api/query", arxiv_html_url=arxiv.url + "/html",
+                                 arxiv_delay=0.0, http_backoff=0.0)  # fmt: skip
         store = Store.open(settings.db_url)
         store.migrate()
         demo.load(store, settings.zone, model=minilm_name(settings.embed_max_tokens))

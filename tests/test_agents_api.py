@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 from community_site import PASSWORD, Site
+from conftest import FIXTURES, serving
+from fastapi.testclient import TestClient
 from huggingface_hub import HfApi
+from recorded_server import Reply
 
-from broadsheet import accounts
+from broadsheet import accounts, collections
 from broadsheet.metadata import display_text
 
 PAPER = "2608.19880"  # on the demo's 2026-08-21
@@ -112,4 +116,74 @@ def test_the_comment_routes_are_documented_with_their_fields(site: Site) -> None
     assert set(schemas["CommentJson"]["properties"]) == {"id", "author", "parentId", "body", "html", "createdAt",
                                                           "editedAt", "deleted", "hidden"}  # fmt: skip
     assert "_id" in schemas["UserJson"]["properties"]
-    assert "/papers/{paper_id}.md" not in paths  # a page, like /papers/{id}
+    markdown = paths["/papers/{paper_id}.md"]["get"]  # documented, with its text/markdown answer
+    assert "text/markdown" in markdown["responses"]["200"]["content"] and "read_paper" in markdown["description"]
+    assert "/papers/{paper_id}" not in paths  # the HTML page is not part of the API
+
+
+# -- the full text, from arXiv's HTML rendering (a reconstructed LaTeXML page served by the fake arXiv) --
+
+ARXIV_PAGE = (FIXTURES / "arxiv" / "html" / "2608.19880.html").read_bytes()
+
+
+def test_the_markdown_gets_the_full_text_once_the_worker_fetched_it(site: Site) -> None:
+    site.arxiv.route(f"/html/{PAPER}", lambda q: Reply(body=ARXIV_PAGE))
+    guest = TestClient(site.app_with(full_text=True))
+    first = guest.get(f"/papers/{PAPER}.md")
+    assert first.status_code == 200 and "being fetched from arXiv's HTML rendering" in first.text
+    assert guest.get(f"/papers/{PAPER}.md").status_code == 200 and site.arxiv.requests(f"/html/{PAPER}") == []
+    assert site.drain() == 1 and len(site.arxiv.requests(f"/html/{PAPER}")) == 1  # one job for both requests
+    text = guest.get(f"/papers/{PAPER}.md").text
+    assert text.startswith("# EnvHarness") and "## Abstract" in text
+    full = text[text.index("## Full text") :]
+    assert f"Converted from arXiv's HTML rendering, {site.arxiv.url}/html/{PAPER}" in full
+    assert "### 1 Introduction" in full and "#### 2.1 Objective" in full and "### References" in full
+    assert "$p_{t}$" in full and "**Figure 1:** Success rate over training" in full
+    assert "Report issue" not in full and "Back to arXiv" not in full
+    assert site.drain() == 0 and len(site.arxiv.requests(f"/html/{PAPER}")) == 1  # stored: never fetched again
+
+
+def test_a_paper_without_html_on_arxiv_says_so(site: Site) -> None:
+    guest = TestClient(site.app_with(full_text=True))
+    assert "being fetched" in guest.get(f"/papers/{OTHER}.md").text  # the fake arXiv has no page for it: 404
+    site.drain()
+    assert "No full text: arXiv has no HTML rendering of this paper." in guest.get(f"/papers/{OTHER}.md").text
+
+
+def test_read_paper_returns_the_full_text_after_the_worker_ran(site: Site) -> None:
+    newest = [v.paper.arxiv_id for v in site.store.papers.newest(limit=20)[0]]
+    arxiv_id = next(i for i in newest if i not in (PAPER, OTHER))
+    site.arxiv.route(f"/html/{arxiv_id}", lambda q: Reply(body=ARXIV_PAGE))
+    with serving(site.app_with(full_text=True)) as url:
+        client = HfApi(endpoint=url, token=False)
+        assert "being fetched" in client.read_paper(arxiv_id)  # queued; the server's worker thread fetches it
+        deadline = time.monotonic() + 30
+        text = client.read_paper(arxiv_id)
+        while "### 1 Introduction" not in text and time.monotonic() < deadline:
+            time.sleep(0.2)
+            text = client.read_paper(arxiv_id)
+    assert "### 1 Introduction" in text and "$$w_{i}=\\frac{p_{i}(1-p_{i})}{\\sum_{j}p_{j}(1-p_{j})}$$ (1)" in text
+    assert text.startswith("# ") and "## Abstract" in text and len(site.arxiv.requests(f"/html/{arxiv_id}")) == 1
+
+
+def test_the_readme_snippets_for_read_paper_and_save_to_collection_work(site: Site) -> None:
+    """The "API and agents" section's Python, run as written against a live server (its address and token put in)."""
+    readme = (FIXTURES.parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### API and agents") :]
+    section = section[: section.index("\n### ", 1)]
+    blocks = [b.split("```", 1)[0] for b in section.split("```python\n")[1:]]
+    assert len(blocks) == 3 and "read_paper" in blocks[1] and "save_to_collection" in blocks[2]
+    user = accounts.sign_up(site.store, "readme-reader", None, PASSWORD)
+    _, token = site.store.tokens.create(user.id, "readme", "write")
+    site.arxiv.route(f"/html/{PAPER}", lambda q: Reply(body=ARXIV_PAGE))
+    printed: list[str] = []
+    namespace = {"print": lambda *a: printed.append(" ".join(map(str, a)))}  # one session: the blocks follow on
+    with serving(site.app_with(full_text=True)) as url:
+        for block in blocks:
+            code = block.replace("http://127.0.0.1:8000", url).replace("bs_…", token)
+            exec(compile(code, "README.md", "exec"), namespace)
+    assert printed[0].startswith("# EnvHarness") and printed[1].startswith("## Full text")
+    assert "### 1 Introduction" in printed[1] and "### References" in printed[1]
+    assert printed[-1].startswith("{'collection': 'readme-reader/bookmarks-") and "'added': True" in printed[-1]
+    marks = collections.bookmarks(site.store, user)
+    assert {i.view.paper.arxiv_id for i in site.store.collections.items(marks.id)} == {PAPER}

@@ -18,7 +18,7 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult, TextContent
 
-from broadsheet import accounts
+from broadsheet import accounts, collections
 
 pytestmark = pytest.mark.slow
 ENVHARNESS = "agents learning in simulated environments"
@@ -57,7 +57,7 @@ def test_lists_the_tools(live: str) -> None:
         return {t.name for t in (await session.list_tools()).tools}
 
     assert over_http(live, names) == {"search_papers", "daily_papers", "paper", "read_paper", "similar_papers",
-                                      "upvote", "comment"}  # fmt: skip
+                                      "upvote", "save_to_collection", "comment"}  # fmt: skip
 
 
 def test_search_finds_envharness(live: str) -> None:
@@ -160,3 +160,38 @@ def test_the_endpoint_can_be_turned_off(site: Site) -> None:
         assert client.post("/mcp", json={}, headers={"Accept": "application/json"}).status_code in (400, 406)
         foreign = client.post("/mcp", json={}, headers={"Host": "evil.example"})  # DNS rebinding: refused
         assert foreign.status_code == 421
+
+
+def test_save_to_collection_needs_a_write_token_and_is_idempotent(site: Site, live: str) -> None:
+    arxiv_id = "2608.19880"
+    refused = over_http(live, call("save_to_collection", arxiv_id=arxiv_id))
+    assert refused.is_error and "API token" in text(refused)
+    user = accounts.sign_up(site.store, "mcp-saver", None, "correct horse battery")
+    _, read_only = site.store.tokens.create(user.id, "reader", "read")
+    assert "read-only" in text(over_http(live, call("save_to_collection", arxiv_id=arxiv_id), token=read_only))
+    _, raw = site.store.tokens.create(user.id, "agent", "write")
+
+    saved = over_http(live, call("save_to_collection", arxiv_id=f"arXiv:{arxiv_id}v1"), token=raw)
+    assert not saved.is_error, text(saved)
+    marks = collections.bookmarks(site.store, user)
+    assert saved.structured_content is not None and saved.structured_content["added"] is True
+    assert saved.structured_content["collection"] == collections.slug(marks) and saved.structured_content["private"]
+    again = over_http(live, call("save_to_collection", arxiv_id=arxiv_id), token=raw)
+    assert again.structured_content is not None and again.structured_content["added"] is False
+    assert site.store.collections.arxiv_ids(marks.id) == {arxiv_id}
+
+    reading = collections.create(site.store, user, "Reading group")
+    slug = collections.slug(reading)
+    into = over_http(live, call("save_to_collection", arxiv_id=arxiv_id, collection=slug, note="read §3"), token=raw)
+    assert not into.is_error, text(into)
+    items = site.store.collections.items(reading.id)
+    assert [(i.view.paper.arxiv_id, i.note) for i in items] == [(arxiv_id, "read §3")]
+
+    other = accounts.sign_up(site.store, "mcp-other", None, "correct horse battery")
+    theirs = collections.slug(collections.create(site.store, other, "Not yours"))
+    foreign = over_http(live, call("save_to_collection", arxiv_id=arxiv_id, collection=theirs), token=raw)
+    assert foreign.is_error and "only its owner" in text(foreign)
+    unknown = over_http(live, call("save_to_collection", arxiv_id="2101.00001"), token=raw)
+    assert unknown.is_error and "not indexed" in text(unknown) and "Traceback" not in text(unknown)
+    bad = over_http(live, call("save_to_collection", arxiv_id=arxiv_id, collection="nonsense"), token=raw)
+    assert bad.is_error and "no collection" in text(bad)

@@ -59,6 +59,9 @@ def _fill(store: Store) -> int:
     store.tokens.create(ada.id, "cron", "write")
     reading = store.collections.create(ada.id, "Reading list", description="To read", private=False, cap=100)
     store.collections.add_item(reading.id, first, note="first", cap=1000)
+    store.follows.follow(ada.id, "author", "Ada Lovelace")
+    store.follows.hide(ada.id, second)
+    store.follows.add_rule(bob.id, "word", "blockchain")
     sub, _ = store.subscribers.subscribe("reader@example.org", Preferences(categories=("cs.CL",), topics=("rl",)))
     store.deliveries.queue("2026-08-21", [sub.id], lambda i: f"<digest-{i}@example.org>")
     store.jobs.enqueue("fetch", "2401.01234", {"ids": ["2401.01234"], "nested": {"b": 1, "a": [1.5, None]}})
@@ -69,6 +72,9 @@ def _fill(store: Store) -> int:
     store.harvests.start(HarvestKey("https://oaipmh.arxiv.org/oai", "arXiv", date(2024, 1, 1), None, "cs"))
     store.embeddings.save("tiny-model", [(second, np.ones(8, dtype=np.float32))])  # not pgvector's dimension
     store.insights.save([(first, Insight("It works.", ("ablation", "table")))])
+    store.fulltexts.request(first, version=1)
+    store.fulltexts.save(first, "### 1 Intro\n\n$x_{i}$ — ünïcode\n", truncated=False, converter=1,
+                         source_url="https://arxiv.org/html/2608.19880v1")  # fmt: skip
     store.papers.upsert_announced([(Paper("2609.00001", "Announced", "Text", ("A B",), ("cs.LG",)), date(2026, 9, 1),
                                     "new")])  # fmt: skip
     with store.db.write() as conn:  # the newest vector is deleted: its id must never be handed out again
@@ -132,7 +138,7 @@ def test_a_target_holding_other_data_is_refused_and_left_alone(source: Source, t
     result = migrate_to(url, target_url, tmp_path)
     assert result.exit_code == 1, result.output
     assert "already holds data (papers 1" in result.output and "empty database" in result.output
-    assert transfer.occupied(target) == {"papers": 1, "paper_categories": 1}
+    assert transfer.occupied(target) == {"papers": 1, "paper_categories": 1, "paper_authors": 1}
     target.close()
 
 

@@ -33,7 +33,13 @@ def test_the_migration_gives_vectors_stored_before_it_their_pgvector_copy_and_an
     store = Store.open(postgres.fresh_database(migrated=False))
     with store.db.write() as conn:
         command.upgrade(_alembic_config(conn), "0010")
-    ids = _papers(store, 3)
+        for i in range(3):  # as version 0010 stored papers (today's upsert also writes later tables)
+            conn.execute(
+                text("INSERT INTO papers (arxiv_id, title, abstract, authors, categories, published_at, created_at,"
+                     " modified_at) VALUES (:a, 'T', 'A', '[]', '[]', now(), now(), now())"),
+                {"a": f"2401.{i:05d}"},
+            )  # fmt: skip
+    ids = [pid for i in range(3) if (pid := store.papers.id_of(f"2401.{i:05d}")) is not None]
     vecs = _unit(np.random.default_rng(1), 3)
     with store.db.write() as conn:  # as version 0010 stored them: bytes only
         for pid, vec in zip(ids, vecs, strict=True):
@@ -81,6 +87,21 @@ def test_vectors_copied_in_without_their_pgvector_column_are_filled() -> None:
     assert store.embeddings.nearest(MODEL, vecs[0], limit=5) == []
     assert store.embeddings.fill_vectors() == 2
     assert [p for p, _ in store.embeddings.nearest(MODEL, vecs[0], limit=1)] == [ids[0]]
+    store.close()
+
+
+def test_many_vectors_to_fill_rebuild_the_hnsw_index_once_and_it_is_there_afterwards() -> None:
+    store = Store.open(postgres.fresh_database())
+    ids = _papers(store, 30)
+    vecs = _unit(np.random.default_rng(4), 30)
+    store.embeddings.save(MODEL, list(zip(ids, vecs, strict=True)))
+    with store.db.write() as conn:
+        conn.execute(text("UPDATE embeddings SET embedding = NULL"))
+    assert store.embeddings.fill_vectors(batch=7, rebuild_over=10) == 30
+    with store.db.read() as conn:
+        index = conn.execute(text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_embeddings_hnsw'")).scalar()
+    assert index is not None and "hnsw" in index and "vector_cosine_ops" in index
+    assert [p for p, _ in store.embeddings.nearest(MODEL, vecs[7], limit=1)] == [ids[7]]
     store.close()
 
 

@@ -104,3 +104,30 @@ def test_one_digest_lock_pacer_slots_and_one_secret_for_every_host(pg: Store) ->
     assert all((b - a).total_seconds() >= 3.0 - 1e-6 for a, b in itertools.pairwise(slots))
     assert pg.secrets.get_or_create("signing-test", lambda: "first") == "first"
     assert pg.secrets.get_or_create("signing-test", lambda: "second") == "first"
+
+
+@pytest.mark.postgres_only
+def test_hosts_migrating_one_new_database_at_the_same_moment_take_turns_and_all_succeed() -> None:
+    import threading
+
+    import postgres
+
+    url = postgres.fresh_database(migrated=False)
+    stores = [Store.open(url) for _ in range(4)]
+    start, failures = threading.Barrier(len(stores)), []
+
+    def migrate(store: Store) -> None:
+        start.wait()
+        try:
+            store.migrate()
+        except Exception as exc:  # the failure to report: a host that could not start
+            failures.append(exc)
+
+    threads = [threading.Thread(target=migrate, args=(s,)) for s in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == [] and not any(s.needs_migration() for s in stores)
+    for store in stores:
+        store.close()

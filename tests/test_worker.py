@@ -11,10 +11,8 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
-import uvicorn
 from community_site import PASSWORD, Site
 from conftest import free_port
-from fastapi import FastAPI
 
 from broadsheet import accounts
 from broadsheet.errors import TooMany
@@ -23,22 +21,6 @@ from broadsheet.web.security import expected_token
 from broadsheet.worker import request_fetch
 
 pytestmark = pytest.mark.slow
-
-
-@contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
-    """A real uvicorn (lifespan included: the worker threads run) on a loopback port."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 def member(site: Site, name: str) -> dict[str, str]:

@@ -61,7 +61,7 @@ def serve(
     if reload or workers > 1:
         _serve_processes(settings, store, workers=workers, reload=reload)
     else:
-        uvicorn.run(create_app(settings, store), host=settings.host, port=settings.port)
+        uvicorn.run(create_app(settings, store), host=settings.host, port=settings.port, access_log=settings.access_log)
 
 
 def _serve_processes(settings: Settings, store: Store, *, workers: int, reload: bool) -> None:
@@ -85,7 +85,12 @@ def _serve_processes(settings: Settings, store: Store, *, workers: int, reload: 
     stop, threads = start_threads(store, settings, embedder_for(settings))
     try:
         uvicorn.run(
-            "broadsheet.web:app_from_env", factory=True, workers=workers, host=settings.host, port=settings.port
+            "broadsheet.web:app_from_env",
+            factory=True,
+            workers=workers,
+            host=settings.host,
+            port=settings.port,
+            access_log=settings.access_log,
         )
     finally:
         stop.set()

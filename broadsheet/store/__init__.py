@@ -8,6 +8,7 @@ store.daily.views(period)             # -> [PaperView], most upvoted first
 
 from __future__ import annotations
 
+from broadsheet.store.authors import Authors
 from broadsheet.store.changes import Changes
 from broadsheet.store.collections import Collections
 from broadsheet.store.community import Claims, Community
@@ -15,11 +16,15 @@ from broadsheet.store.daily import Daily
 from broadsheet.store.digests import Deliveries, Subscribers
 from broadsheet.store.embeddings import Embeddings
 from broadsheet.store.engine import Db, make_engine, migrate, needs_migration
+from broadsheet.store.follows import Follows
+from broadsheet.store.foryou import ForYou
+from broadsheet.store.fulltexts import FullTexts
 from broadsheet.store.harvests import Harvests
 from broadsheet.store.insights import Insights
 from broadsheet.store.jobs import Jobs
 from broadsheet.store.limits import Counters, Locks, Pacer, Secrets
 from broadsheet.store.papers import Cursor, Papers
+from broadsheet.store.personal import Personal
 from broadsheet.store.tokens import Tokens
 from broadsheet.store.users import Users
 
@@ -39,6 +44,10 @@ class Store:
         self.community = Community(db)
         self.claims = Claims(db)
         self.collections = Collections(db)
+        self.follows = Follows(db)
+        self.authors = Authors(db)
+        self.foryou = ForYou(db)
+        self.fulltexts = FullTexts(db)
         self.subscribers = Subscribers(db)
         self.deliveries = Deliveries(db)
         self.jobs = Jobs(db)
@@ -47,6 +56,7 @@ class Store:
         self.secrets = Secrets(db)
         self.locks = Locks(db)
         self.changes = Changes(db)
+        self.personal = Personal(db)
 
     @classmethod
     def open(cls, url: str) -> Store:

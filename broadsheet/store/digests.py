@@ -18,7 +18,7 @@ def _subscriber(row: Any) -> Subscriber:
     m = row._mapping
     prefs = Preferences(
         m["frequency"], m["max_papers"], bool(m["trending"]), tuple(m["categories"]),
-        tuple(m["exclude_categories"]), tuple(m["topics"]),
+        tuple(m["exclude_categories"]), tuple(m["topics"]), bool(m["for_you"]),
     )  # fmt: skip
     return Subscriber(m["id"], m["email"], m["status"], prefs, m["failures"], m["user_id"], m["confirmed_at"])
 
@@ -27,7 +27,7 @@ def _values(prefs: Preferences) -> dict[str, Any]:
     return {
         "frequency": prefs.frequency, "max_papers": prefs.max_papers, "trending": prefs.trending,
         "categories": list(prefs.categories), "exclude_categories": list(prefs.exclude_categories),
-        "topics": list(prefs.topics),
+        "topics": list(prefs.topics), "for_you": prefs.for_you,
     }  # fmt: skip
 
 

@@ -14,7 +14,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -116,9 +116,16 @@ def _alembic_config(conn: Connection) -> Config:
     return config
 
 
+MIGRATION_LOCK = 0x62726F6164  # "broad": the advisory lock key migrations hold on PostgreSQL
+
+
 def migrate(db: Db) -> None:
-    """Bring the schema to the newest revision (idempotent)."""
+    """Bring the schema to the newest revision (idempotent). Hosts starting at once take turns: on SQLite
+    the write transaction serialises them, on PostgreSQL a transaction-level advisory lock; whoever comes
+    second finds the schema current and does nothing."""
     with db.write() as conn:
+        if db.dialect == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         command.upgrade(_alembic_config(conn), "head")
 
 

@@ -117,6 +117,10 @@ class Jobs:
         with self.db.write() as conn:
             conn.execute(update(jobs).where(jobs.c.id == job_id).values(**values, updated_at=datetime.now(UTC)))
 
-    def waiting(self) -> int:
+    def waiting(self, kinds: tuple[str, ...] | None = None) -> int:
+        """Jobs queued or running (of these kinds, or of any)."""
+        query = select(func.count()).where(jobs.c.status.in_(ACTIVE))
+        if kinds is not None:
+            query = query.where(jobs.c.kind.in_(kinds))
         with self.db.read() as conn:
-            return int(conn.execute(select(func.count()).where(jobs.c.status.in_(ACTIVE))).scalar_one())
+            return int(conn.execute(query).scalar_one())

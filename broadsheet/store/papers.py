@@ -11,6 +11,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, tupl
 
 from broadsheet.metadata import clean_paper
 from broadsheet.models import Change, Filters, Paper, PaperView, UpsertResult, merge
+from broadsheet.store.authors import write_author_index
 from broadsheet.store.engine import Db
 from broadsheet.store.rows import filter_clauses, paper_from_row, paper_values, view_from_row, view_select
 from broadsheet.store.schema import announcements, daily_entries, embeddings, insights, paper_categories, papers
@@ -166,6 +167,8 @@ def upsert_papers(conn: Connection, batch: Sequence[Paper]) -> Written:
             conn.execute(delete(embeddings).where(embeddings.c.paper_id.in_(reworded)))
             conn.execute(delete(insights).where(insights.c.paper_id.in_(reworded)))
     _write_categories(conn, [(ids[p.arxiv_id], p) for p in inserts] + updates)
+    reauthored = [(row_id, p) for row_id, p in updates if p.authors != stored_by_id[row_id].authors]
+    write_author_index(conn, [(ids[p.arxiv_id], p) for p in inserts], reauthored)
     unchanged = len(incoming) - len(inserts) - len(updates)
     changed = {p.arxiv_id for p in inserts} | {p.arxiv_id for _, p in updates}
     return Written(UpsertResult(len(inserts), len(updates), unchanged), ids, changed)

@@ -244,6 +244,7 @@ subscribers = Table(
     Column("categories", JSON, nullable=False),
     Column("exclude_categories", JSON, nullable=False),
     Column("topics", JSON, nullable=False),
+    Column("for_you", Boolean, nullable=False, server_default=_false),  # For-you picks (migration 0015)
     Column("failures", Integer, nullable=False, server_default=text("0")),  # permanent failures in a row
     Column("created_at", UTCDateTime, nullable=False),
     Column("confirmed_at", UTCDateTime),
@@ -339,4 +340,63 @@ collection_items = Table(
     UniqueConstraint("collection_id", "paper_id", name="uq_collection_items_collection_paper"),
     Index("ix_collection_items_position", "collection_id", "position"),
     Index("ix_collection_items_paper", "paper_id"),
+)
+
+follows = Table(  # what a user follows (broadsheet.follows): kind author | category | search
+    "follows",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("value", String(300), nullable=False),  # a normalised author name, a category, a search query
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("user_id", "kind", "value", name="uq_follows_user_kind_value"),
+    Index("ix_follows_kind_value", "kind", "value"),
+)
+
+hidden_papers = Table(  # papers a user marked "not interested"
+    "hidden_papers",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("paper_id", Integer, ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_hidden_papers_paper", "paper_id"),
+)
+
+never_rules = Table(  # hard rules: never show papers in this category / with this word / by this author
+    "never_rules",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),  # category | word | author
+    Column("value", String(300), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("user_id", "kind", "value", name="uq_never_rules_user_kind_value"),
+)
+
+paper_authors = Table(  # who wrote what, by normalised name (broadsheet.names): author pages look up by it
+    "paper_authors",
+    metadata,
+    Column("paper_id", Integer, ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("name", Text, nullable=False),  # as the paper lists it
+    Column("name_norm", String(300), nullable=False),
+    Index("ix_paper_authors_name", "name_norm", "paper_id"),
+)
+
+fulltexts = Table(  # a paper's full text from arXiv's HTML rendering (broadsheet.fulltext), fetched by the worker
+    "fulltexts",
+    metadata,
+    Column("paper_id", Integer, ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    Column("state", String(16), nullable=False),  # pending | ok | missing (arXiv has no HTML) | failed
+    Column("version", Integer),  # the paper's arXiv version when it was asked for (a newer one asks again)
+    Column("markdown", Text),  # when ok: at most broadsheet.fulltext.MAX_CHARS characters
+    Column("truncated", Boolean, nullable=False, server_default=_false),
+    Column("converter", Integer),  # broadsheet.fulltext.VERSION that wrote it
+    Column("source_url", Text),  # the page it came from
+    Column("error", Text),  # why it is missing or failed
+    Column("retry_after", UTCDateTime),  # failed: when a request may queue it again
+    Column("fetched_at", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_fulltexts_state", "state"),
 )

@@ -26,10 +26,15 @@ from broadsheet.markup import render as render_markdown
 from broadsheet.metadata import display_text, display_title, tex_parts, tex_to_text
 from broadsheet.search import Engine
 from broadsheet.store import Store
+from broadsheet.throttle import Throttle
 from broadsheet.tokens import secret_key
 from broadsheet.web import accounts, agents, api, community, feeds, openapi, pages, security, subscriptions, tokens
-from broadsheet.web.cache import install as install_cache
+from broadsheet.web.cache import CacheLayer
 from broadsheet.web.collections import install as install_collections
+from broadsheet.web.deps import VOTES_PER_MINUTE
+from broadsheet.web.exports import install as install_exports
+from broadsheet.web.follows import install as install_follows
+from broadsheet.web.foryou import install as install_foryou
 
 HERE = Path(__file__).parent
 
@@ -48,7 +53,7 @@ def create_app(settings: Settings, store: Store, engine: Engine | None = None) -
         redoc_url=None,
         lifespan=_lifespan,
         # Streamed (chunked) bodies are cut off by FastAPI at twice the limit; declared ones above the
-        # limit get a JSON 413 from security.middleware before anything is read.
+        # limit get a JSON 413 from security.Guard before anything is read.
         max_body_size=2 * security.MAX_BODY,
     )
     app.state.settings = settings
@@ -56,6 +61,8 @@ def create_app(settings: Settings, store: Store, engine: Engine | None = None) -
     app.state.engine = engine or make_engine(settings, store)
     app.state.secret = secret_key(settings, store)
     app.state.templates = _templates(settings)
+    app.state.search_throttle = Throttle(settings.search_rate, settings.search_burst)
+    app.state.vote_throttle = Throttle(VOTES_PER_MINUTE / 60, VOTES_PER_MINUTE)
     app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     # Order matters: specific routes (…/vote, …/comments, /papers/submit) before `/papers/{id:path}`.
@@ -64,15 +71,19 @@ def create_app(settings: Settings, store: Store, engine: Engine | None = None) -
     app.add_api_route("/api/docs", _docs, include_in_schema=False)
     app.state.mcp = _mcp(app) if settings.mcp_enabled else None
     app.add_api_route("/docs", _docs, include_in_schema=False)
+    install_exports(app)  # `/collections/{owner}/{name}.bib` before the collection page takes it
     install_collections(app)  # its routes before `/api/{rest}` and `/papers/{id}`
+    install_follows(app)  # the same
+    install_foryou(app)
     for router in routers:
         app.include_router(router)
     app.add_exception_handler(BroadsheetError, _named_error)
     app.add_exception_handler(security.LoginRequired, _login_required)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _starlette_error)
-    install_cache(app)  # inside security.middleware: anonymous GETs answered from a per-process cache
-    app.middleware("http")(security.middleware)
+    # Outermost last: Guard (cookies, CSRF token, headers), then the cache of anonymous GETs.
+    app.add_middleware(CacheLayer, version=store.changes.current, grace=settings.page_cache_grace)
+    app.add_middleware(security.Guard, secret=app.state.secret)
     openapi.install(app)
     return app
 

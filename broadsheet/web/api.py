@@ -16,7 +16,17 @@ from broadsheet.models import PaperView, Submitter
 from broadsheet.periods import FIRST_YEAR, LAST_YEAR, Period
 from broadsheet.store import Cursor, Store
 from broadsheet.web import shapes
-from broadsheet.web.deps import MAX_ROW_ID, absolute, arxiv_id, engine, now, period, store, trending_pool
+from broadsheet.web.deps import (
+    MAX_ROW_ID,
+    absolute,
+    arxiv_id,
+    engine,
+    now,
+    period,
+    search_allowed,
+    store,
+    trending_pool,
+)
 
 router = APIRouter(prefix="/api", tags=["api"])
 StoreDep = Annotated[Store, Depends(store)]
@@ -83,6 +93,7 @@ def search_papers(
     if q is None:  # huggingface_hub's list_papers() without a query: the newest papers
         views, _ = db.papers.newest(limit=limit)
         return [shapes.search_item(v, []) for v in views]
+    search_allowed(request)
     try:
         filters = search.make_filters(category=category, since=since, until=until, daily_only=daily, has_code=has_code)
         hits = search_engine.search(q, filters=filters, limit=limit, offset=p * limit, mode=mode)

@@ -9,6 +9,12 @@ serve --workers N`, the CLI, a `broadsheet worker`): a vote shows on the very ne
 process answers it. Requests for one page at one data version that arrive while it is being made wait
 for that one rendering instead of repeating it.
 
+A busy site can trade that for speed with `page_cache_grace` (seconds): a page made less than that
+long ago is still served after a change, and the first request to find it outdated has it made again
+in the background (stale-while-revalidate), so while votes arrive many times a second each page is
+made at most once per grace period per process, and no reader waits for it.
+
+It is plain ASGI (no `BaseHTTPMiddleware`): a stored answer is sent without entering the framework.
 Pages carry the visitor's CSRF token (forms and `<meta name="csrf-token">`): it is stored as a
 placeholder and the asking visitor's own token put back, so no visitor ever sees another's. A
 response that sets a cookie, is not a 200, or is large is not stored. An in-memory SQLite database
@@ -22,11 +28,13 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from starlette.datastructures import Headers
+from starlette.requests import cookie_parser
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from broadsheet.web.deps import SESSION_COOKIE
 
@@ -35,7 +43,8 @@ MAX_ENTRIES = 512
 MAX_BYTES = 1024 * 1024  # larger responses are not stored
 PLACEHOLDER = b"\x00csrf\x00"
 SKIPPED = ("/mcp", "/static/")
-KEPT_HEADERS = ("content-type", "link", "content-security-policy", "x-total-count")
+KEPT_HEADERS = ("content-type", "content-disposition", "link", "content-security-policy", "x-total-count")
+NO_CACHE = "private, no-cache"
 
 Key = tuple[str, str, str, str]
 
@@ -45,7 +54,12 @@ class Stored:
     version: str
     made: float
     body: bytes  # the CSRF token replaced by PLACEHOLDER
-    headers: tuple[tuple[str, str], ...]
+    headers: tuple[tuple[bytes, bytes], ...]
+    digest: bytes = field(default=b"")  # of `body`; the ETag adds the visitor's token
+
+    def etag(self, token: bytes) -> bytes:
+        tag = hashlib.blake2b(self.digest + token, digest_size=12).hexdigest() if PLACEHOLDER in self.body else None
+        return b'"' + (tag or self.digest[:12].hex()).encode() + b'"'
 
 
 class PageCache:
@@ -58,13 +72,18 @@ class PageCache:
         self._entries: OrderedDict[Key, Stored] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Key, version: str) -> Stored | None:
+    def get(self, key: Key, version: str, grace: float = 0.0) -> tuple[Stored | None, bool]:
+        """The entry for `key` (or None), and whether it is current (made at `version`)."""
         with self._lock:
             found = self._entries.get(key)
-            if found is None or found.version != version or time.monotonic() - found.made > self.max_age:
-                return None
+            if found is None:
+                return None, False
+            age = time.monotonic() - found.made
+            current = found.version == version
+            if age > self.max_age or (not current and age > grace):
+                return None, False
             self._entries.move_to_end(key)
-            return found
+            return found, current
 
     def put(self, key: Key, stored: Stored) -> None:
         with self._lock:
@@ -74,74 +93,147 @@ class PageCache:
                 self._entries.popitem(last=False)
 
 
-def install(app: FastAPI) -> None:
-    """Register the cache as middleware inside `security.middleware` (call before registering that)."""
-    changes = app.state.store.changes
-    if changes.current() is None:
-        return
-    cache = PageCache(changes.current)
-    flights: dict[tuple[Key, str], asyncio.Event] = {}  # one render per page and data version; others wait
+class CacheLayer:
+    """ASGI middleware in front of the app, inside `security.Guard` (which puts the CSRF token in the scope)."""
 
-    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        if not _cacheable(request):
-            return await call_next(request)
-        token: str = getattr(request.state, "csrf", "")
-        key = (request.url.scheme + "://" + request.headers.get("host", ""), request.url.path, request.url.query,
-               request.headers.get("accept", ""))  # fmt: skip
-        version = cache.version() or ""
-        found = cache.get(key, version)
+    def __init__(self, app: ASGIApp, version: Callable[[], str | None], grace: float = 0.0) -> None:
+        self.app = app
+        self.cache = PageCache(version)
+        self.grace = grace
+        self.enabled = version() is not None
+        self._flights: dict[tuple[Key, str], asyncio.Event] = {}  # one render per page and data version
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self.enabled or scope["type"] != "http" or not _cacheable(scope):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        token: str = scope.get("state", {}).get("csrf", "")
+        key = (scope.get("scheme", "http") + "://" + headers.get("host", ""), scope["path"],
+               scope.get("query_string", b"").decode("latin-1"), headers.get("accept", ""))  # fmt: skip
+        version = self.cache.version() or ""
+        found, current = self.cache.get(key, version, self.grace)
         flight = (key, version)
-        if found is None and flight in flights:  # the same page at the same data version is being made
-            await flights[flight].wait()
-            found = cache.get(key, version)
+        if found is not None and not current and flight not in self._flights:
+            self._refresh(scope, key, version, token)  # serve the recent page; make the new one meanwhile
+        if found is None and flight in self._flights:  # the same page at the same data version is being made
+            await self._flights[flight].wait()
+            found, _ = self.cache.get(key, version, self.grace)
         if found is None:
-            owner = flight not in flights  # else the one being made could not be stored: make it again, alone
-            done = flights.setdefault(flight, asyncio.Event())
-            try:
-                response = await call_next(request)
-                found = await _store(response, token, version)
-            finally:
-                if owner:
-                    del flights[flight]
-                    done.set()
-            if found is None:
-                return response
-            cache.put(key, found)
-        return _answer(request, found, token)
+            await self._make(scope, receive, send, key, version, token)
+            return
+        await _answer(send, found, token.encode(), headers.get("if-none-match", ""))
 
-    app.middleware("http")(middleware)
+    async def _make(
+        self, scope: Scope, receive: Receive, send: Send, key: Key, version: str, token: str, claimed: bool = False
+    ) -> None:
+        flight = (key, version)
+        owner = claimed or flight not in self._flights  # else the one being made could not be stored: make it again
+        done = self._flights.setdefault(flight, asyncio.Event())
+        try:
+            recorder = _Recorder(send)
+            await self.app(scope, receive, recorder)
+            stored = recorder.stored(version, token)
+            if stored is None:
+                await recorder.release()
+            else:
+                self.cache.put(key, stored)
+                await _answer(send, stored, token.encode(), Headers(scope=scope).get("if-none-match", ""))
+        finally:
+            if owner:
+                del self._flights[flight]
+                done.set()
 
+    def _refresh(self, scope: Scope, key: Key, version: str, token: str) -> None:
+        async def nothing() -> Message:
+            return {"type": "http.request", "body": b"", "more_body": False}
 
-def _cacheable(request: Request) -> bool:
-    return (
-        request.method == "GET"
-        and SESSION_COOKIE not in request.cookies
-        and "authorization" not in request.headers
-        and not request.url.path.startswith(SKIPPED)
-    )
+        async def discard(message: Message) -> None:
+            return None
 
-
-async def _store(response: Response, token: str, version: str) -> Stored | None:
-    """The response as it can be stored, or None to pass it on as is (its body is read either way)."""
-    body = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
-    response.body_iterator = _replay(body)  # type: ignore[attr-defined]
-    if response.status_code != 200 or "set-cookie" in response.headers or len(body) > MAX_BYTES:
-        return None
-    if "no-store" in response.headers.get("cache-control", ""):
-        return None
-    headers = tuple((k, v) for k, v in response.headers.items() if k in KEPT_HEADERS)
-    stored = body.replace(token.encode(), PLACEHOLDER) if token else body
-    return Stored(version, time.monotonic(), stored, headers)
-
-
-async def _replay(body: bytes) -> AsyncIterator[bytes]:
-    yield body
+        fresh = dict(scope) | {"state": dict(scope.get("state", {}))}
+        self._flights[(key, version)] = asyncio.Event()  # claimed now: the next request must not start another
+        making = self._make(fresh, nothing, discard, key, version, token, claimed=True)
+        task = asyncio.get_running_loop().create_task(making)
+        self._tasks.add(task)  # keep a reference until it is done
+        task.add_done_callback(self._tasks.discard)
 
 
-def _answer(request: Request, found: Stored, token: str) -> Response:
-    body = found.body.replace(PLACEHOLDER, token.encode())
-    etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-    headers = dict(found.headers) | {"etag": etag, "cache-control": "private, no-cache"}
-    if etag in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers={"etag": etag, "cache-control": "private, no-cache"})
-    return Response(body, headers=headers)
+class _Recorder:
+    """Holds a response back while it may be stored; passes it on as soon as it cannot be."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.held: list[Message] = []
+        self.passing = False
+        self.size = 0
+        self.complete = False
+
+    async def __call__(self, message: Message) -> None:
+        if self.passing:
+            await self.send(message)
+            return
+        self.held.append(message)
+        if message["type"] == "http.response.start":
+            if (
+                message["status"] != 200
+                or _header(message, b"set-cookie")
+                or b"no-store" in _header(message, b"cache-control")
+            ):
+                await self.release()
+        elif message["type"] == "http.response.body":
+            self.size += len(message.get("body", b""))
+            self.complete = not message.get("more_body", False)
+            if self.size > MAX_BYTES:
+                await self.release()
+
+    async def release(self) -> None:
+        """Send what was held back (the response is not stored) and pass the rest on."""
+        self.passing = True
+        held, self.held = self.held, []
+        for message in held:
+            await self.send(message)
+
+    def stored(self, version: str, token: str) -> Stored | None:
+        if self.passing or not self.complete or not self.held:
+            return None
+        headers = self.held[0].get("headers", [])
+        kept = tuple((n.lower(), v) for n, v in headers if n.lower().decode("latin-1") in KEPT_HEADERS)
+        body = b"".join(m.get("body", b"") for m in self.held[1:])
+        if token:
+            body = body.replace(token.encode(), PLACEHOLDER)
+        return Stored(version, time.monotonic(), body, kept, hashlib.blake2b(body, digest_size=16).digest())
+
+
+def _header(message: Message, name: bytes) -> bytes:
+    return b",".join(value for key, value in message.get("headers", ()) if key.lower() == name)
+
+
+def _cacheable(scope: Scope) -> bool:
+    if scope["method"] != "GET" or scope["path"].startswith(SKIPPED):
+        return False
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            return False
+        if name == b"cookie" and SESSION_COOKIE.encode() in value and _has_session(value):
+            return False
+    return True
+
+
+def _has_session(header: bytes) -> bool:
+    return SESSION_COOKIE in cookie_parser(header.decode("latin-1"))  # as `Request.cookies` reads it
+
+
+async def _answer(send: Send, found: Stored, token: bytes, if_none_match: str) -> None:
+    etag = found.etag(token)
+    if etag.decode() in if_none_match:
+        await send({"type": "http.response.start", "status": 304,
+                    "headers": [(b"etag", etag), (b"cache-control", NO_CACHE.encode())]})  # fmt: skip
+        await send({"type": "http.response.body", "body": b""})
+        return
+    body = found.body.replace(PLACEHOLDER, token) if PLACEHOLDER in found.body else found.body
+    headers: list[Any] = [*found.headers, (b"etag", etag), (b"cache-control", NO_CACHE.encode()),
+                          (b"content-length", str(len(body)).encode())]  # fmt: skip
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

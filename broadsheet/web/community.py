@@ -28,8 +28,10 @@ from broadsheet.web.deps import (
     split_format,
     store,
     trending_pool,
+    vote_allowed,
     voted,
 )
+from broadsheet.web.follows import unblocked_by
 from broadsheet.web.security import csrf_protect, require_user
 from broadsheet.worker import request_fetch
 
@@ -196,12 +198,14 @@ class Vote(BaseModel):
 
 @api.post("/papers/{paper_id:path}/vote", summary="Upvote (up=true) or take the upvote back (up=false)")
 def vote_api(request: Request, paper_id: str, body: Vote, user: UserDep) -> dict[str, Any]:
+    vote_allowed(request, user)
     count = community.vote(store(request), user, paper_id, body.up)
     return {"upvotes": count, "upvoted": body.up}
 
 
 @pages.post("/papers/{paper_id:path}/vote")
 def vote_form(request: Request, paper_id: str, user: UserDep, up: Annotated[bool, Form()] = True) -> Response:
+    vote_allowed(request, user)
     community.vote(store(request), user, paper_id, up)
     return _back(request, f"/papers/{paper_id}")
 
@@ -341,8 +345,8 @@ def ban(request: Request, username: str, user: UserDep, banned: Annotated[bool, 
 @pages.get("/papers/trending")
 @pages.get("/papers/trending.json")
 def trending(request: Request) -> Response:
-    pool = trending_pool(request)
-    ranked = rank.by_trending(pool, now())[: settings(request).page_size]
+    ranked = rank.by_trending(trending_pool(request), now())
+    ranked = unblocked_by(request, ranked, lambda pair: pair[0], limit=settings(request).page_size)
     if request.url.path.endswith(".json"):
         return JSONResponse([shapes.daily_item(v, trending_score=s) for v, s in ranked])
     return render(request, "trending.html", {"ranked": ranked, "voted": voted(request, [v for v, _ in ranked])})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
@@ -18,6 +19,7 @@ from broadsheet.periods import PARSERS, InvalidPeriod, Kind, Period
 from broadsheet.search import Engine
 from broadsheet.store import Store
 from broadsheet.store.tokens import Bearer
+from broadsheet.throttle import Throttle
 
 SESSION_COOKIE = "bs_session"
 MAX_ROW_ID = 2**31 - 1  # ids in paths and bodies are bounded here, so no database ever sees an overflowing one
@@ -39,6 +41,26 @@ def engine(request: Request) -> Engine:
 def settings(request: Request) -> Settings:
     s: Settings = request.app.state.settings
     return s
+
+
+VOTES_PER_MINUTE = 120  # per user and web process: a person clicks far fewer, a script gets 429
+
+
+def vote_allowed(request: Request, user: User) -> None:
+    """Refuse a user voting faster than VOTES_PER_MINUTE: each vote changes every cached page, so a script
+    flipping votes would keep the whole site uncached. Kept in memory (a counter row would be a second write)."""
+    throttle: Throttle = request.app.state.vote_throttle
+    if not throttle.take(str(user.id)):
+        raise TooMany(f"more than {VOTES_PER_MINUTE} votes in a minute: slow down and try again shortly")
+
+
+def search_allowed(request: Request) -> None:
+    """Refuse a client searching faster than `search_rate` (a cached page never gets here: it costs nothing)."""
+    throttle: Throttle = request.app.state.search_throttle
+    client = request.client.host if request.client else "unknown"
+    if not throttle.take(client):
+        wait = max(1, math.ceil(throttle.retry_after(client)))
+        raise TooMany(f"too many searches from your address: try again in {wait} s")
 
 
 TRENDING_POOL = 1000  # trending ranks the most recently listed entries (of the period)

@@ -19,12 +19,14 @@ from broadsheet.web.deps import (
     engine,
     period,
     render,
+    search_allowed,
     settings,
     split_format,
     store,
     today,
     voted,
 )
+from broadsheet.web.follows import unblocked, unblocked_by
 
 router = APIRouter(include_in_schema=False)
 Page = Annotated[int, Query(ge=0, le=10_000)]
@@ -59,7 +61,7 @@ def _period_page(request: Request, kind: Kind, value: str, p: int) -> Response:
 
 def _listing(request: Request, chosen: Period | None, *, p: int, as_json: bool) -> Response:
     db, size = store(request), settings(request).page_size
-    views = db.daily.views(chosen, offset=p * size, limit=size) if chosen else []
+    views = unblocked(request, db.daily.views(chosen, offset=p * size, limit=size)) if chosen else []
     total = db.daily.count(chosen) if chosen else 0
     before, after = db.daily.neighbours(chosen) if chosen else (None, None)
     previous = containing(chosen.kind, before) if chosen and before else None
@@ -110,13 +112,14 @@ def search_page(
         if sort not in search.SORTS:
             raise search.InvalidQuery(f"unknown sort {sort[:20]!r}: one of {', '.join(search.SORTS)}")
         if q.strip():
+            search_allowed(request)
             filters = search.make_filters(
                 category=category, since=since, until=until, daily_only=daily, has_code=has_code
             )
             found = engine(request).results(q, filters=filters, limit=size, offset=p * size, sort=sort)
     except search.InvalidQuery as exc:
         error = str(exc)
-    hits = found.hits if found else []
+    hits = unblocked_by(request, found.hits, lambda hit: hit.view) if found else []
     words = search.terms(found.searched if found else q)
     results = [
         (h.view, highlight(tex_to_text(display_title(h.view.paper.title)), words),

@@ -18,12 +18,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable
 from urllib.parse import quote, urlsplit
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import cookie_parser
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from broadsheet.errors import Forbidden, Unauthorized
 from broadsheet.models import User
@@ -34,6 +36,7 @@ CSRF_COOKIE = "bs_csrf"
 CSRF_HEADER = "x-csrf-token"
 MAX_BODY = 256 * 1024  # bytes; comments are at most 10,000 characters
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+YEAR = 60 * 60 * 24 * 365  # seconds the visitor and CSRF cookies last
 # Pages use only our own CSS and scripts; the API docs page runs Swagger UI's inline start-up script.
 CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
 DOCS_CSP = (
@@ -55,27 +58,54 @@ def expected_token(secret: bytes, session: str | None, visitor: str) -> str:
     return hmac.new(secret, basis.encode(), hashlib.sha256).hexdigest()[:43]
 
 
-async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """Refuse a declared oversized body at once; give every visitor a cookie and their session's CSRF token."""
-    declared = request.headers.get("content-length", "0")
-    if request.method in UNSAFE and (not declared.isdigit() or int(declared) > MAX_BODY):
-        return JSONResponse({"error": f"request body too large (at most {MAX_BODY // 1024} KB)"}, status_code=413)
-    visitor = request.cookies.get(VISITOR_COOKIE, "")
-    fresh = not 20 <= len(visitor) <= 100
-    if fresh:
-        visitor = secrets.token_urlsafe(24)
-    session = request.cookies.get(SESSION_COOKIE) or None
-    request.state.csrf = expected_token(request.app.state.secret, session, visitor)
-    response = await call_next(request)
-    if fresh:
-        set_cookie(request, response, VISITOR_COOKIE, visitor, max_age=60 * 60 * 24 * 365)
-    if request.cookies.get(CSRF_COOKIE) != request.state.csrf:  # for API clients; never read back by the server
-        set_cookie(request, response, CSRF_COOKIE, request.state.csrf, max_age=60 * 60 * 24 * 365)
-    headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    headers.setdefault("Content-Security-Policy", DOCS_CSP if request.url.path in ("/api/docs", "/docs") else CSP)
-    return response
+class Guard:
+    """ASGI middleware around everything: refuse a declared oversized body at once; give every visitor a
+    cookie and their session's CSRF token (`scope["state"]["csrf"]`); security headers on every answer."""
+
+    def __init__(self, app: ASGIApp, secret: bytes) -> None:
+        self.app = app
+        self.secret = secret
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length", "0")
+        if scope["method"] in UNSAFE and (not declared.isdigit() or int(declared) > MAX_BODY):
+            refusal = JSONResponse({"error": f"request body too large (at most {MAX_BODY // 1024} KB)"}, 413)
+            await refusal(scope, receive, send)
+            return
+        cookies = cookie_parser(headers.get("cookie", ""))
+        visitor = cookies.get(VISITOR_COOKIE, "")
+        fresh = not 20 <= len(visitor) <= 100
+        if fresh:
+            visitor = secrets.token_urlsafe(24)
+        token = expected_token(self.secret, cookies.get(SESSION_COOKIE) or None, visitor)
+        scope.setdefault("state", {})["csrf"] = token
+        secure = scope.get("scheme") == "https"
+        policy = DOCS_CSP if scope["path"] in ("/api/docs", "/docs") else CSP
+
+        async def finish(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                out = MutableHeaders(scope=message)
+                if fresh:
+                    out.append("set-cookie", cookie_header(VISITOR_COOKIE, visitor, YEAR, secure))
+                if cookies.get(CSRF_COOKIE) != token:  # for API clients; never read back by the server
+                    out.append("set-cookie", cookie_header(CSRF_COOKIE, token, YEAR, secure))
+                for name, value in (("x-content-type-options", "nosniff"), ("content-security-policy", policy),
+                                    ("referrer-policy", "strict-origin-when-cross-origin")):  # fmt: skip
+                    out.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, finish)
+
+
+def cookie_header(name: str, value: str, max_age: int | None, secure: bool) -> str:
+    """A `Set-Cookie` value with the attributes `set_cookie` gives."""
+    parts = [f"{name}={value}", "HttpOnly", *([f"Max-Age={max_age}"] if max_age is not None else []), "Path=/",
+             "SameSite=lax", *(["Secure"] if secure else [])]  # fmt: skip
+    return "; ".join(parts)
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str, *, max_age: int | None) -> None:

@@ -37,6 +37,7 @@ class PrefsForm(BaseModel):
     categories: str = Field("", max_length=2000)
     exclude: str = Field("", max_length=2000)
     topics: str = Field("", max_length=2000)
+    for_you: str = Field("", max_length=2000)
 
     def preferences(self) -> Preferences:
         try:
@@ -44,7 +45,8 @@ class PrefsForm(BaseModel):
         except ValueError:
             raise Invalid("the number of papers must be a number") from None
         return preferences(frequency=self.frequency, max_papers=count, trending=self.trending == "true",
-                           categories=self.categories, exclude=self.exclude, topics=self.topics)  # fmt: skip
+                           categories=self.categories, exclude=self.exclude, topics=self.topics,
+                           for_you=self.for_you == "true")  # fmt: skip
 
 
 class SubscribeForm(PrefsForm):
@@ -73,7 +75,7 @@ def _form(prefs: Preferences) -> dict[str, str]:
     return {
         "frequency": prefs.frequency, "max_papers": str(prefs.max_papers), "trending": "true" if prefs.trending else "",
         "categories": ", ".join(prefs.categories), "exclude": ", ".join(prefs.exclude_categories),
-        "topics": "\n".join(prefs.topics),
+        "topics": "\n".join(prefs.topics), "for_you": "true" if prefs.for_you else "",
     }  # fmt: skip
 
 

@@ -1,0 +1,333 @@
+"""The For-you ranking: a reader's signals in, the period's papers ranked, each pick with its reasons. Pure.
+
+    picks = rank(pool, matrix, reader, limit=50)                   # -> [Pick(key, score, reasons)], best first
+    picks = rank(pool, matrix, reader, lexicon=Lexicon.fit(texts))  # the tf-idf of the pool, fitted once per pool
+
+The model is arxiv-sanity-lite's idea (a linear classifier per reader: the papers they liked
+against everything else) on MiniLM paper vectors instead of tf-idf: an L2-regularised logistic
+regression, the reader's liked papers (upvoted, saved, given as seeds) as positives, papers
+marked "not interested" as heavier negatives, and the period's other papers as background
+negatives (positive-unlabelled learning, as arxiv-sanity-lite trains against all other papers).
+Its score is blended with the similarity to the nearest liked paper, which keeps a reader with
+several separate interests from being averaged into one, and with how many liked papers share
+the candidate's arXiv categories, and with arxiv-sanity-lite itself: its linear SVM on tf-idf
+features of title and abstract (its settings, but min_df 2 on a week's papers), the liked papers
+against the pool and the "not interested" ones. Words catch what the vectors blur (a method's or a
+dataset's name), the vectors what words miss (paraphrase); each part is standardised over the pool
+before they are added. Fitting the tf-idf costs seconds for a week of papers and is the same for
+every reader, so it is a `Lexicon` the caller fits once per pool and keeps; a ranking then costs a
+few tenths of a second. Explicit follows (authors, categories, saved searches) add fixed bonuses
+on top, because a stated interest outranks an inferred one.
+The weights come from benchmarks/recommend.py (tuned on one half of the authors, reported on the
+other; see benchmarks/README.md).
+
+Every pick says why: the liked paper it is most like ("like *X* you saved"), and each follow it matches.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+
+import numpy as np
+import numpy.typing as npt
+from scipy.sparse import csr_matrix, vstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.svm import LinearSVC
+from threadpoolctl import threadpool_limits
+
+from broadsheet.names import normalise_name
+
+Vector = npt.NDArray[np.float32]
+Matrix = npt.NDArray[np.float32]
+MAX_BACKGROUND = 2000  # background negatives sampled from the pool (more is slower and no better)
+MAX_TITLE = 80  # characters of a liked paper's title quoted in a reason
+MAX_FEATURES = 20_000  # tf-idf terms (arxiv-sanity-lite's)
+MIN_DF = 2  # papers of the pool a term must be in (arxiv-sanity-lite: 5 of its whole corpus; 2 tuned on a week)
+SMALL_POOL = 500  # below this, terms in a tenth of the pool or in a single paper are kept (else none may be left)
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """How the parts of a score add up (scores are standardised over the pool first)."""
+
+    model: float = 1.0  # the logistic regression (not computed at 0)
+    lexical: float = 3.0  # arxiv-sanity-lite's SVM on tf-idf
+    nearest: float = 1.0  # cosine to the nearest liked paper
+    shared: float = 2.0  # per category of the candidate: the share of liked papers in it
+    author: float = 2.0  # a followed author wrote it
+    category: float = 1.0  # it is in a followed category
+    search: float = 1.5  # a followed search finds it
+    regularisation: float = 0.1  # L2 penalty of the regression (per feature, on unit vectors)
+    dislike_weight: float = 5.0  # a "not interested" paper counts as this many background papers
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A paper that may be recommended; `key` is the caller's id for it (the row id)."""
+
+    key: int
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    text: str = ""  # title and abstract, for the lexical part (`Lexicon.fit`)
+
+
+@dataclass(frozen=True, slots=True)
+class Liked:
+    """A paper the reader liked, and how: "saved", "upvoted", "gave as a seed"."""
+
+    key: int
+    title: str
+    how: str
+    vector: Vector
+    categories: tuple[str, ...] = ()
+    text: str = ""  # title and abstract
+
+
+@dataclass(frozen=True)
+class Reader:
+    liked: Sequence[Liked] = ()
+    disliked: Sequence[Vector] = ()  # vectors of "not interested" papers
+    disliked_texts: Sequence[str] = ()  # their titles and abstracts
+    authors: frozenset[str] = frozenset()  # followed, normalised (broadsheet.names)
+    categories: frozenset[str] = frozenset()
+    searches: Mapping[str, frozenset[int]] = field(default_factory=dict)  # followed query -> keys it finds
+
+    @property
+    def empty(self) -> bool:
+        return not (self.liked or self.authors or self.categories or self.searches)
+
+
+class Lexicon:
+    """arxiv-sanity-lite's tf-idf (title + abstract, sublinear tf, unigrams and bigrams), fitted on a pool's texts."""
+
+    def __init__(self, vectorizer: TfidfVectorizer | None, features: csr_matrix | None) -> None:
+        self.vectorizer, self.features = vectorizer, features
+
+    @classmethod
+    def fit(cls, texts: Sequence[str], *, min_df: int = MIN_DF) -> Lexicon:
+        """The pool's tf-idf; empty (no lexical part) when its texts have no words in common."""
+        small = len(texts) < SMALL_POOL
+        vectorizer = TfidfVectorizer(
+            strip_accents="unicode", lowercase=True, stop_words="english", ngram_range=(1, 2),
+            token_pattern=r"(?u)\b[a-zA-Z_][a-zA-Z0-9_]+\b", max_features=MAX_FEATURES, sublinear_tf=True,
+            max_df=1.0 if small else 0.1, min_df=1 if small else min_df, dtype=np.float32,
+        )  # fmt: skip  # arxiv-sanity-lite's compute.py settings
+        try:
+            return cls(vectorizer, vectorizer.fit_transform(texts).tocsr())
+        except ValueError:  # an empty vocabulary: no texts, or only stop words
+            return cls(None, None)
+
+    def __len__(self) -> int:
+        return 0 if self.features is None else int(self.features.shape[0])
+
+    def transform(self, texts: Sequence[str]) -> csr_matrix:
+        assert self.vectorizer is not None
+        return self.vectorizer.transform(texts).tocsr()
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    key: int
+    score: float
+    reasons: tuple[str, ...]
+
+
+def rank(
+    candidates: Sequence[Candidate], matrix: Matrix, reader: Reader, *, limit: int = 50, weights: Weights = Weights(),
+    seed: int = 0, lexicon: Lexicon | None = None,
+) -> list[Pick]:  # fmt: skip
+    """The best `limit` candidates for the reader, best first; `matrix` holds one unit vector per candidate.
+
+    `lexicon`: `Lexicon.fit` of the candidates' texts, in their order (fitted here when not given).
+    Liked papers among the candidates are left out (the reader has them). Without any liked paper
+    only candidates matching a follow are returned; without any signal, nothing.
+    """
+    if len(candidates) != len(matrix):
+        raise ValueError(f"{len(candidates)} candidates but {len(matrix)} vectors")
+    if lexicon is not None and len(lexicon) not in (0, len(candidates)):
+        raise ValueError(f"{len(candidates)} candidates but a lexicon of {len(lexicon)} texts")
+    if reader.empty or not len(candidates):
+        return []
+    liked = {item.key for item in reader.liked}
+    parts = taste(candidates, matrix, reader, weights, seed=seed, lexicon=lexicon)
+    bonus, reasons = _follows(candidates, reader, weights)
+    total = bonus + parts.blend(weights)
+    eligible = [i for i, c in enumerate(candidates) if c.key not in liked and (reader.liked or reasons[i])]
+    order = sorted(eligible, key=lambda i: (-total[i], i))[:limit]
+    picks = []
+    for i in order:
+        why = list(reasons[i])
+        if reader.liked:
+            best = reader.liked[int(np.argmax(parts.nearest[i]))]
+            why.insert(0, f"like “{_short(best.title)}”, which you {best.how}")
+        picks.append(Pick(candidates[i].key, float(total[i]), tuple(why)))
+    return picks
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What the reader's liked and disliked papers say about each candidate."""
+
+    learned: npt.NDArray[np.float64]  # the classifier's score, standardised over the pool
+    lexical: npt.NDArray[np.float64]  # the tf-idf SVM's score, standardised over the pool (zeros without words)
+    nearest: Matrix  # cosine of each candidate (rows) to each liked paper (columns)
+    shared: npt.NDArray[np.float64]  # summed over the candidate's categories: the share of liked papers in each
+
+    def blend(self, weights: Weights) -> npt.NDArray[np.float64]:
+        if not self.nearest.shape[1]:
+            return np.zeros(len(self.learned))
+        nearest = _standard(self.nearest.max(axis=1))
+        learned = weights.model * self.learned + weights.lexical * self.lexical
+        return learned + weights.nearest * nearest + weights.shared * self.shared
+
+
+def taste(
+    candidates: Sequence[Candidate], matrix: Matrix, reader: Reader, weights: Weights = Weights(), *, seed: int = 0,
+    lexicon: Lexicon | None = None,
+) -> Parts:  # fmt: skip
+    """The classifiers' scores of each candidate, its cosine to each liked paper, and the categories it shares."""
+    none = np.zeros(len(matrix))
+    if not reader.liked:
+        return Parts(none, none, np.zeros((len(matrix), 0), dtype=np.float32), none)
+    with threadpool_limits(limits=1, user_api="blas"):  # small products: threads only contend with the server's
+        learned, nearest = _vectors(matrix, reader, weights, seed)
+        if lexicon is None and any(c.text for c in candidates):
+            lexicon = Lexicon.fit([c.text for c in candidates])
+        words = lexical(candidates, lexicon, reader) if lexicon is not None and len(lexicon) else none
+    share = Counter(c for item in reader.liked for c in set(item.categories))
+    shared = np.array([sum(share[c] for c in set(x.categories)) for x in candidates], dtype=np.float64)
+    return Parts(learned, words, nearest, shared / len(reader.liked))
+
+
+def lexical(candidates: Sequence[Candidate], lexicon: Lexicon, reader: Reader) -> npt.NDArray[np.float64]:
+    """arxiv-sanity-lite's SVM: the liked papers' tf-idf against the pool's (less the liked) and the disliked."""
+    assert lexicon.features is not None
+    texts = [item.text for item in reader.liked if item.text]
+    liked = {item.key for item in reader.liked}
+    background = lexicon.features[[i for i, c in enumerate(candidates) if c.key not in liked]]
+    negatives = [background] + ([lexicon.transform(reader.disliked_texts)] if reader.disliked_texts else [])
+    if not texts or not sum(part.shape[0] for part in negatives):
+        return np.zeros(len(candidates))
+    x = vstack([lexicon.transform(texts), *negatives]).tocsr()
+    y = np.zeros(x.shape[0])
+    y[: len(texts)] = 1
+    svm = LinearSVC(class_weight="balanced", C=0.01, tol=1e-6, max_iter=10_000)  # arxiv-sanity-lite's
+    svm.fit(x, y)
+    return _standard(np.asarray(svm.decision_function(lexicon.features), dtype=np.float64))
+
+
+def _vectors(matrix: Matrix, reader: Reader, weights: Weights, seed: int) -> tuple[npt.NDArray[np.float64], Matrix]:
+    """The logistic regression's standardised score of each candidate (zeros at weight 0), its cosine to each liked."""
+    positives = np.stack([item.vector for item in reader.liked]).astype(np.float32)
+    nearest = matrix @ positives.T
+    if not weights.model:
+        return np.zeros(len(matrix)), nearest
+    rng = np.random.default_rng(seed)
+    background = matrix[rng.permutation(len(matrix))[:MAX_BACKGROUND]]
+    negatives = [background] + ([np.stack(reader.disliked).astype(np.float32)] if reader.disliked else [])
+    x = np.concatenate([positives, *negatives])
+    y = np.concatenate([np.ones(len(positives)), np.zeros(len(x) - len(positives))])
+    sample = np.ones(len(x))
+    sample[len(positives) + len(background) :] = weights.dislike_weight
+    sample[y == 1] *= sample[y == 0].sum() / len(positives)  # balanced classes, as arxiv-sanity-lite's SVM
+    w = logistic(x, y, sample, weights.regularisation)
+    return _standard(matrix @ w[:-1] + w[-1]), nearest
+
+
+def logistic(
+    x: Matrix, y: npt.NDArray[np.float64], sample: npt.NDArray[np.float64], penalty: float, *, steps: int = 6,
+) -> npt.NDArray[np.float64]:  # fmt: skip
+    """L2-regularised, weighted logistic regression by Newton's method; returns the weights, bias last.
+
+    The loss is the weighted log-loss (weights scaled to mean 1) plus `penalty / 2` times the squared
+    norm of the weights (the bias is not penalised). Each Newton step is solved by conjugate gradients
+    with Hessian-vector products (two matrix-vector products each), never forming the Hessian: about
+    ten times less work than a dense Newton step at 2,000 papers x 384 dimensions.
+    """
+    n, dim = x.shape
+    features = np.hstack([x.astype(np.float64), np.ones((n, 1))])
+    sample = sample / sample.mean()
+    ridge = np.full(dim + 1, penalty)
+    ridge[-1] = 1e-6  # the bias: (almost) free
+    w = np.zeros(dim + 1)
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-np.clip(features @ w, -30, 30)))
+        gradient = features.T @ (sample * (p - y)) + ridge * w
+        curvature = sample * p * (1 - p)
+        step = _conjugate_gradient(partial(_hessian_times, features, curvature, ridge), gradient)
+        w -= step
+        if np.abs(step).max() < 1e-5:
+            break
+    return w
+
+
+def _hessian_times(
+    features: npt.NDArray[np.float64], curvature: npt.NDArray[np.float64], ridge: npt.NDArray[np.float64],
+    v: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:  # fmt: skip
+    product: npt.NDArray[np.float64] = features.T @ (curvature * (features @ v)) + ridge * v
+    return product
+
+
+def _conjugate_gradient(
+    product: Callable[[npt.NDArray[np.float64]], npt.NDArray[np.float64]], b: npt.NDArray[np.float64], *,
+    iterations: int = 15, tolerance: float = 1e-6,
+) -> npt.NDArray[np.float64]:  # fmt: skip
+    """x with product(x) = b, for a symmetric positive definite `product`."""
+    x = np.zeros_like(b)
+    residual = b.copy()
+    direction = residual.copy()
+    norm = float(residual @ residual)
+    for _ in range(iterations):
+        if norm < tolerance * tolerance:
+            break
+        image = product(direction)
+        alpha = norm / float(direction @ image)
+        x += alpha * direction
+        residual -= alpha * image
+        new_norm = float(residual @ residual)
+        direction = residual + (new_norm / norm) * direction
+        norm = new_norm
+    return x
+
+
+def _follows(
+    candidates: Sequence[Candidate], reader: Reader, weights: Weights
+) -> tuple[npt.NDArray[np.float64], list[list[str]]]:
+    """The follow bonus of each candidate, and the reasons it earns them."""
+    bonus = np.zeros(len(candidates))
+    reasons: list[list[str]] = [[] for _ in candidates]
+    found = {key: query for query, keys in reader.searches.items() for key in keys}
+    for i, c in enumerate(candidates):
+        if reader.authors:
+            names = [a for a in c.authors if normalise_name(a) in reader.authors]
+            if names:
+                bonus[i] += weights.author
+                reasons[i].append(f"by {_listed(names)}, whom you follow")
+        shared = [cat for cat in c.categories if cat in reader.categories]
+        if shared:
+            bonus[i] += weights.category
+            reasons[i].append(f"in {_listed(shared)}, which you follow")
+        if c.key in found:
+            bonus[i] += weights.search
+            reasons[i].append(f"matches your saved search “{_short(found[c.key])}”")
+    return bonus, reasons
+
+
+def _standard(scores: npt.NDArray[np.floating]) -> npt.NDArray[np.float64]:
+    """Scores as standard deviations from the pool's mean (so parts with different scales can be added)."""
+    values = scores.astype(np.float64)
+    spread = values.std()
+    return (values - values.mean()) / spread if spread > 1e-12 else np.zeros_like(values)
+
+
+def _listed(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_TITLE else text[: MAX_TITLE - 1].rsplit(" ", 1)[0] + "…"
