@@ -132,8 +132,8 @@ class Settings(BaseSettings):
         ge=0,
         le=60,
         description="Seconds an anonymous page may be served after a change while a fresh one is made in the "
-        "background (0: every change shows on the next request). A few seconds keeps a busy site fast "
-        "while votes arrive many times a second.",
+        "background (0: every change shows on the next request). Meanwhile anonymous visitors may still "
+        "see what just changed or was removed.",
     )
     mcp_enabled: bool = Field(
         True, description="Serve the MCP tools (search, read, upvote, comment) for agents at `/mcp` (streamable HTTP)."

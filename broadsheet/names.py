@@ -10,9 +10,13 @@ case-folded, a space after each full stop, whitespace collapsed, at most 300 cha
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 MAX_KEY = 300
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def normalise_name(name: str) -> str:
@@ -20,7 +24,9 @@ def normalise_name(name: str) -> str:
 
 
 def fold(text: str) -> str:
-    """The same normalisation for any length of text (titles and abstracts, for word rules)."""
+    """The same normalisation for any length of text (titles and abstracts, for word rules); control
+    characters (NUL included, which PostgreSQL refuses in text) become spaces."""
+    text = _CONTROL.sub(" ", text)
     if text.isascii():  # most names: NFKC and accents change nothing
         return " ".join(text.lower().replace(".", ". ").split())
     text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text))

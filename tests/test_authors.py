@@ -126,3 +126,9 @@ def test_author_pages_link_from_cards_show_json_and_follow_without_javascript(si
     visitor = site.guest()
     assert visitor.post("/follows", data=form, follow_redirects=False).status_code in (303, 403)
     assert "+ Follow" not in visitor.get("/authors/Zed%20Quux").text  # visitors get a login link instead
+
+
+def test_control_characters_in_an_author_name_get_an_answer_never_a_500(site: Site) -> None:
+    for name in ("%00", "Jane%00Doe", "%1b%5b31m", "%7f"):
+        answer = TestClient(site.app).get(f"/authors/{name}")
+        assert answer.status_code in (200, 400, 404), (name, answer.status_code)

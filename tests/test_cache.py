@@ -84,3 +84,29 @@ async def test_answers_that_set_cookies_and_requests_with_a_session_are_not_cach
         assert (await c.get("/other")).text == "made 3 at 1"
         assert (await c.get("/other")).text == "made 4 at 1"
         assert (await c.get("/", headers={"authorization": "Bearer t"})).text == "made 5 at 1"
+
+
+@pytest.mark.anyio
+async def test_a_client_reading_slowly_does_not_hold_up_others_waiting_for_the_same_page() -> None:
+    app = Counted()
+    layer = CacheLayer(app, version=lambda: app.version)
+    scope = {"type": "http", "method": "GET", "path": "/", "query_string": b"", "headers": [], "state": {}}
+    stuck = asyncio.Event()
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def slow_send(message: dict[str, object]) -> None:
+        await stuck.wait()  # a client that never reads its answer
+
+    sent: list[dict[str, object]] = []
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    first = asyncio.create_task(layer(dict(scope), receive, slow_send))
+    await asyncio.sleep(0.005)  # the page is being made for the slow client
+    await asyncio.wait_for(layer(dict(scope), receive, send), timeout=2)
+    assert sent[-1]["body"] == b"made 1 at 1" and app.made == 1
+    stuck.set()
+    await first

@@ -313,3 +313,14 @@ def test_deleting_an_account_from_settings(site: Site) -> None:
     relogin = TestClient(site.app)
     relogin.post("/login", data={"username": "leaver", "password": PASSWORD, "csrf_token": token(relogin)})
     assert not relogin.cookies.get("bs_session")
+
+
+def test_a_deleted_accounts_subscription_id_is_never_given_to_the_next_subscriber(store: Store) -> None:
+    w = populate(store)
+    old = store.subscribers.by_email("ada@example.org")
+    assert old is not None
+    exports.delete_account(store, w.ada, PASSWORD, client="203.0.113.5")
+    emptied = store.subscribers.by_email(f"deleted-{old.id}@deleted.invalid")  # the id stays taken, emptied
+    assert emptied is not None and emptied.id == old.id and emptied.status == "unsubscribed"
+    stranger, _ = store.subscribers.subscribe("stranger@example.org", Preferences())
+    assert stranger.id != old.id  # her old manage/unsubscribe links (signed over the id) open nothing of his

@@ -211,7 +211,11 @@ def _forget_mail(conn: Connection, user_id: int, username: str, email: str | Non
     ids = list(conn.execute(select(subscribers.c.id).where(_theirs(user_id, email))).scalars())
     if ids:
         conn.execute(delete(deliveries).where(deliveries.c.subscriber_id.in_(ids)))
-        conn.execute(delete(subscribers).where(subscribers.c.id.in_(ids)))
+        for sid in ids:  # emptied, not deleted: SQLite would give the id to the next subscriber, and the old
+            # manage/unsubscribe links (signed over the id) would open that stranger's subscription
+            conn.execute(update(subscribers).where(subscribers.c.id == sid).values(
+                email=f"deleted-{sid}@deleted.invalid", user_id=None, status="unsubscribed", categories=[],
+                exclude_categories=[], topics=[], for_you=False))  # fmt: skip
     if email:
         to_them = cast(jobs.c.payload, Text).contains(email, autoescape=True)
         conn.execute(delete(jobs).where(jobs.c.kind == "mail", jobs.c.status != "running", to_them))

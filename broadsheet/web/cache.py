@@ -11,8 +11,9 @@ for that one rendering instead of repeating it.
 
 A busy site can trade that for speed with `page_cache_grace` (seconds): a page made less than that
 long ago is still served after a change, and the first request to find it outdated has it made again
-in the background (stale-while-revalidate), so while votes arrive many times a second each page is
-made at most once per grace period per process, and no reader waits for it.
+in the background (stale-while-revalidate, one refresh per page at a time), so no reader waits for
+it. The cost: for up to that long, anonymous visitors may still see what just changed or went away
+(a vote, a comment removed by a moderator, a collection made private).
 
 It is plain ASGI (no `BaseHTTPMiddleware`): a stored answer is sent without entering the framework.
 Pages carry the visitor's CSRF token (forms and `<meta name="csrf-token">`): it is stored as a
@@ -103,6 +104,7 @@ class CacheLayer:
         self.enabled = version() is not None
         self._flights: dict[tuple[Key, str], asyncio.Event] = {}  # one render per page and data version
         self._tasks: set[asyncio.Task[None]] = set()
+        self._refreshing: set[Key] = set()  # pages being made again in the background
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self.enabled or scope["type"] != "http" or not _cacheable(scope):
@@ -131,31 +133,52 @@ class CacheLayer:
         flight = (key, version)
         owner = claimed or flight not in self._flights  # else the one being made could not be stored: make it again
         done = self._flights.setdefault(flight, asyncio.Event())
-        try:
-            recorder = _Recorder(send)
-            await self.app(scope, receive, recorder)
-            stored = recorder.stored(version, token)
-            if stored is None:
-                await recorder.release()
-            else:
-                self.cache.put(key, stored)
-                await _answer(send, stored, token.encode(), Headers(scope=scope).get("if-none-match", ""))
-        finally:
-            if owner:
+
+        def finished() -> None:  # the waiters go on now, before this client is sent anything (it may read slowly)
+            if owner and self._flights.get(flight) is done:
                 del self._flights[flight]
                 done.set()
 
+        recorder = _Recorder(send, finished)
+        try:
+            await self.app(scope, receive, recorder)
+            stored = recorder.stored(version, token)
+            if stored is not None:
+                self.cache.put(key, stored)
+            finished()
+            if stored is None:
+                await recorder.release()
+            else:
+                await _answer(send, stored, token.encode(), Headers(scope=scope).get("if-none-match", ""))
+        finally:
+            finished()
+
     def _refresh(self, scope: Scope, key: Key, version: str, token: str) -> None:
+        """Make the page again in the background: one refresh per page at a time, whatever the versions."""
+        if key in self._refreshing:
+            return
+        asked = False
+
         async def nothing() -> Message:
+            nonlocal asked
+            if asked:  # as a client that went away: a streaming answer must not spin on an endless body
+                return {"type": "http.disconnect"}
+            asked = True
             return {"type": "http.request", "body": b"", "more_body": False}
 
         async def discard(message: Message) -> None:
             return None
 
+        async def making() -> None:
+            try:
+                await self._make(fresh, nothing, discard, key, version, token, claimed=True)
+            finally:
+                self._refreshing.discard(key)
+
         fresh = dict(scope) | {"state": dict(scope.get("state", {}))}
         self._flights[(key, version)] = asyncio.Event()  # claimed now: the next request must not start another
-        making = self._make(fresh, nothing, discard, key, version, token, claimed=True)
-        task = asyncio.get_running_loop().create_task(making)
+        self._refreshing.add(key)
+        task = asyncio.get_running_loop().create_task(making())
         self._tasks.add(task)  # keep a reference until it is done
         task.add_done_callback(self._tasks.discard)
 
@@ -163,8 +186,9 @@ class CacheLayer:
 class _Recorder:
     """Holds a response back while it may be stored; passes it on as soon as it cannot be."""
 
-    def __init__(self, send: Send) -> None:
+    def __init__(self, send: Send, unstorable: Callable[[], None] = lambda: None) -> None:
         self.send = send
+        self.unstorable = unstorable  # called as soon as the response is known not to be stored
         self.held: list[Message] = []
         self.passing = False
         self.size = 0
@@ -191,6 +215,7 @@ class _Recorder:
     async def release(self) -> None:
         """Send what was held back (the response is not stored) and pass the rest on."""
         self.passing = True
+        self.unstorable()
         held, self.held = self.held, []
         for message in held:
             await self.send(message)
@@ -198,9 +223,12 @@ class _Recorder:
     def stored(self, version: str, token: str) -> Stored | None:
         if self.passing or not self.complete or not self.held:
             return None
-        headers = self.held[0].get("headers", [])
+        start = next((m for m in self.held if m["type"] == "http.response.start"), None)
+        if start is None:
+            return None
+        headers = start.get("headers", [])
         kept = tuple((n.lower(), v) for n, v in headers if n.lower().decode("latin-1") in KEPT_HEADERS)
-        body = b"".join(m.get("body", b"") for m in self.held[1:])
+        body = b"".join(m.get("body", b"") for m in self.held if m["type"] == "http.response.body")
         if token:
             body = body.replace(token.encode(), PLACEHOLDER)
         return Stored(version, time.monotonic(), body, kept, hashlib.blake2b(body, digest_size=16).digest())
