@@ -77,13 +77,19 @@ def test_hnsw_search_agrees_with_exact_search_and_needs_no_refresh_on_another_ho
     one.close(), other.close()
 
 
-def test_vectors_copied_in_without_their_pgvector_column_are_filled() -> None:
+def _copied_in(n: int, seed: int) -> tuple[Store, list[int], np.ndarray]:
+    """A store holding n papers' vectors as `migrate-to` copies them in: bytes only, the pgvector column empty."""
     store = Store.open(postgres.fresh_database())
-    ids = _papers(store, 2)
-    vecs = _unit(np.random.default_rng(3), 2)
+    ids = _papers(store, n)
+    vecs = _unit(np.random.default_rng(seed), n)
     store.embeddings.save(MODEL, list(zip(ids, vecs, strict=True)))
     with store.db.write() as conn:
         conn.execute(text("UPDATE embeddings SET embedding = NULL"))
+    return store, ids, vecs
+
+
+def test_vectors_copied_in_without_their_pgvector_column_are_filled() -> None:
+    store, ids, vecs = _copied_in(2, seed=3)
     assert store.embeddings.nearest(MODEL, vecs[0], limit=5) == []
     assert store.embeddings.fill_vectors() == 2
     assert [p for p, _ in store.embeddings.nearest(MODEL, vecs[0], limit=1)] == [ids[0]]
@@ -91,12 +97,7 @@ def test_vectors_copied_in_without_their_pgvector_column_are_filled() -> None:
 
 
 def test_many_vectors_to_fill_rebuild_the_hnsw_index_once_and_it_is_there_afterwards() -> None:
-    store = Store.open(postgres.fresh_database())
-    ids = _papers(store, 30)
-    vecs = _unit(np.random.default_rng(4), 30)
-    store.embeddings.save(MODEL, list(zip(ids, vecs, strict=True)))
-    with store.db.write() as conn:
-        conn.execute(text("UPDATE embeddings SET embedding = NULL"))
+    store, ids, vecs = _copied_in(30, seed=4)
     assert store.embeddings.fill_vectors(batch=7, rebuild_over=10) == 30
     with store.db.read() as conn:
         index = conn.execute(text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_embeddings_hnsw'")).scalar()
