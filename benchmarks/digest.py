@@ -30,10 +30,10 @@ from broadsheet.delivery import Digests
 from broadsheet.digest import DigestPeriod, _item, compose, period_for
 from broadsheet.emails import render_html, render_text
 from broadsheet.embed import minilm_name
+from broadsheet.engines import make_engine
 from broadsheet.mailer import Mailer
 from broadsheet.models import PaperView, Preferences, Subscriber
 from broadsheet.store import Store
-from broadsheet.web import make_engine
 
 SINK = """
 import asyncio, sys

@@ -40,9 +40,9 @@ def papers(path: Path, count: int) -> list[Paper]:
     return [Paper(arxiv_id=r["id"], title=r["title"], abstract=r["abstract"]) for r in rows]
 
 
-def rate(corpus: list[Paper], model: ModelFile, tokens: int, threads: int, window: int) -> str:
+def rate(corpus: list[Paper], model: ModelFile, tokens: int, threads: int, window: int, windows: int = 1) -> str:
     """Embed `corpus` in a fresh store; the rate excludes loading the model and a warm-up batch."""
-    embedder = MiniLM(max_tokens=tokens, threads=threads, device="cpu", model=model)
+    embedder = MiniLM(max_tokens=tokens, windows=windows, threads=threads, device="cpu", model=model)
     embedder.embed([f"{p.title}. {p.abstract}" for p in corpus[:32]])  # warm-up: the first run allocates
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
@@ -64,6 +64,7 @@ def main() -> None:
     parser.add_argument("--papers", type=int, default=1024)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--tokens", type=int, default=Settings.model_fields["embed_max_tokens"].default)
+    parser.add_argument("--windows", type=int, default=1, help="new: windows of --tokens per paper, averaged")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--only", choices=["old", "new"], default=None)
     args = parser.parse_args()
@@ -74,7 +75,8 @@ def main() -> None:
         for label, (model, tokens, window) in configs.items():
             if args.only in (None, label):
                 for threads in args.threads:
-                    print(f"{label}: {rate(corpus, model, tokens, threads, window)}", flush=True)
+                    windows = args.windows if label == "new" else 1
+                    print(f"{label}: {rate(corpus, model, tokens, threads, window, windows)}", flush=True)
 
 
 if __name__ == "__main__":

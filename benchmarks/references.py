@@ -3,7 +3,7 @@
     python benchmarks/references.py [--data ../shared/data] [--papers 1000] [--runs 3]
 
 The papers are the first N of `arxiv-ml-demo/papers.jsonl` (real arXiv records); 1,000 is the most a
-collection holds. Writing is `broadsheet.references.bibtex/ris/csl_json`; reading is `arxiv_ids_in`
+collection holds. Writing is `broadsheet.citations.bibtex/ris/csl_json`; reading is `arxiv_ids_in`
 (what the For-you cold start runs on an uploaded export), which must find every id again.
 """
 

@@ -37,6 +37,22 @@ class Settings(BaseSettings):
     load_demo: bool = Field(True, description="Load the bundled demo corpus when `serve` starts on an empty database.")
     site_name: str = Field("Broadsheet", description="Name shown in the page header and titles.")
     page_size: int = Field(50, ge=1, le=500, description="Papers per page on list and search pages.")
+    trending_gravity: float = Field(
+        1.8,
+        ge=0,
+        le=10,
+        description="Trending: how fast a paper's score decays with age, the power of (hours listed + offset)."
+        " Higher: fresher papers first (docs/trending.md).",
+    )
+    trending_offset_hours: float = Field(
+        12.0, gt=0, le=1000, description="Trending: hours added to a paper's age, so one early vote is not a trend."
+    )
+    trending_comment_weight: float = Field(
+        0.0,
+        ge=0,
+        le=100,
+        description="Trending: what one comment counts for, in upvotes (0: comments are shown but do not rank).",
+    )
     embed_max_tokens: int = Field(
         128,
         ge=16,

@@ -24,6 +24,7 @@ from email.message import Message
 from pathlib import Path
 from typing import Protocol
 
+from broadsheet import rank
 from broadsheet.config import Settings
 from broadsheet.digest import DigestPeriod, Selector, compose, message_id
 from broadsheet.mailer import PermanentFailure, TemporaryFailure
@@ -63,7 +64,7 @@ class Digests:
     def __post_init__(self) -> None:
         self.subscriptions = Subscriptions(self.store, self.settings)
         self.secret = self.subscriptions.secret
-        self.selector = Selector(self.store, self.engine, self.settings.zone)
+        self.selector = Selector(self.store, self.engine, self.settings.zone, rank.Weights.from_settings(self.settings))
 
     def build(self, subscriber: Subscriber, period: DigestPeriod) -> Message | None:
         """The subscriber's digest for the period, or None when nothing matches."""

@@ -1,7 +1,7 @@
 """Email digests: the period, what each subscriber gets, and the message (multipart, RFC 8058).
 
 period = period_for("today", today)                       # or "2026-08-21", "week", "2026-W34"
-papers = Selector(store, engine, settings.zone).papers(subscriber, period)
+papers = Selector(store, engine, settings.zone).papers(subscriber, period)   # less what its account hid or ruled out
 message = compose(subscriber, papers, period, links)      # a pure function -> a MIME message
 """
 
@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from broadsheet import foryou, rank
 from broadsheet.emails import mail_domain, render_html, render_text, set_headers
+from broadsheet.follows import visible
 from broadsheet.metadata import display_text, display_title, tex_to_text
 from broadsheet.models import PaperView, Subscriber
 from broadsheet.periods import InvalidPeriod, Period, containing, parse_day, parse_week
@@ -68,6 +69,7 @@ class Selector:
     store: Store
     engine: Engine
     zone: ZoneInfo
+    weights: rank.Weights = field(default_factory=rank.Weights)  # trending's: rank.Weights.from_settings(settings)
     _new: dict[str, New] = field(default_factory=dict)
     _topics: dict[tuple[str, str], list[int]] = field(default_factory=dict)
 
@@ -83,6 +85,7 @@ class Selector:
         if prefs.trending:
             chosen += new.trending
         excluded = set(prefs.exclude_categories)
+        chosen = self._unblocked(subscriber, chosen)
         unique = {v.paper.arxiv_id: v for v in reversed(chosen) if not excluded & set(v.paper.categories)}
         ordered = list(dict.fromkeys(v.paper.arxiv_id for v in chosen if v.paper.arxiv_id in unique))
         return [unique[key] for key in ordered][: prefs.max_papers]
@@ -94,13 +97,19 @@ class Selector:
             by_id = dict(zip(ids, self.store.papers.views(ids), strict=True))
             views = sorted(by_id.values(), key=lambda v: v.upvotes, reverse=True)
             listed = [v for v in views if v.day is not None]
-            trending = [v for v, score in rank.by_trending(listed, _end(period, self.zone)) if score > 0]
+            trending = [v for v, score in rank.by_trending(listed, _end(period, self.zone), self.weights) if score > 0]
             by_category: dict[str, list[PaperView]] = {}
             for view in views:
                 for category in view.paper.categories:
                     by_category.setdefault(category, []).append(view)
             self._new[period.key] = New(views, by_id, trending, by_category)
         return self._new[period.key]
+
+    def _unblocked(self, subscriber: Subscriber, views: list[PaperView]) -> list[PaperView]:
+        """What the subscriber's account hid or ruled out never reaches its digest, whichever source chose it."""
+        if subscriber.user_id is None or not views:
+            return views
+        return visible(views, self.store.follows.interests(subscriber.user_id))
 
     def _for_you(self, subscriber: Subscriber, new: New) -> list[PaperView]:
         """The period's papers picked for the subscriber's account (none for a subscription without one)."""

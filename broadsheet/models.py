@@ -135,6 +135,7 @@ class PaperView:
     submitter_comment: str | None = None
     summary: str | None = None  # one sentence of the abstract (broadsheet.insights), once computed
     keywords: tuple[str, ...] = ()
+    row_id: int | None = None  # the paper's row in the store (None for a view built outside it)
 
 
 @dataclass(frozen=True, slots=True)

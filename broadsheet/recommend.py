@@ -11,8 +11,8 @@ negatives (positive-unlabelled learning, as arxiv-sanity-lite trains against all
 Its score is blended with the similarity to the nearest liked paper, which keeps a reader with
 several separate interests from being averaged into one, and with how many liked papers share
 the candidate's arXiv categories, and with arxiv-sanity-lite itself: its linear SVM on tf-idf
-features of title and abstract (its settings, but min_df 2 on a week's papers), the liked papers
-against the pool and the "not interested" ones. Words catch what the vectors blur (a method's or a
+features of title and abstract (its settings, but min_df 2 on a week's papers and C 0.1), the liked
+papers against the pool and the "not interested" ones. Words catch what the vectors blur (a method's or a
 dataset's name), the vectors what words miss (paraphrase); each part is standardised over the pool
 before they are added. Fitting the tf-idf costs seconds for a week of papers and is the same for
 every reader, so it is a `Lexicon` the caller fits once per pool and keeps; a ranking then costs a
@@ -21,15 +21,17 @@ on top, because a stated interest outranks an inferred one.
 The weights come from benchmarks/recommend.py (tuned on one half of the authors, reported on the
 other; see benchmarks/README.md).
 
-Every pick says why: the liked paper it is most like ("like *X* you saved"), and each follow it matches.
+Every pick says why: the liked paper it is most like ("like *X*, which you saved"), or, when the
+tf-idf part contributed most to its score, the liked paper it shares the most distinctive terms with
+and up to three of them ("shares “sparse autoencoder” and “probing” with *X*, which you saved"), and
+each follow it matches.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 
 import numpy as np
 import numpy.typing as npt
@@ -38,6 +40,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 from threadpoolctl import threadpool_limits
 
+from broadsheet.logistic import logistic
 from broadsheet.names import normalise_name
 
 Vector = npt.NDArray[np.float32]
@@ -46,6 +49,7 @@ MAX_BACKGROUND = 2000  # background negatives sampled from the pool (more is slo
 MAX_TITLE = 80  # characters of a liked paper's title quoted in a reason
 MAX_FEATURES = 20_000  # tf-idf terms (arxiv-sanity-lite's)
 MIN_DF = 2  # papers of the pool a term must be in (arxiv-sanity-lite: 5 of its whole corpus; 2 tuned on a week)
+LEXICAL_C = 0.1  # the tf-idf SVM's C (arxiv-sanity-lite: 0.01; 0.1 tuned with the blend, benchmarks/README.md)
 SMALL_POOL = 500  # below this, terms in a tenth of the pool or in a single paper are kept (else none may be left)
 
 
@@ -53,13 +57,14 @@ SMALL_POOL = 500  # below this, terms in a tenth of the pool or in a single pape
 class Weights:
     """How the parts of a score add up (scores are standardised over the pool first)."""
 
-    model: float = 1.0  # the logistic regression (not computed at 0)
-    lexical: float = 3.0  # arxiv-sanity-lite's SVM on tf-idf
+    model: float = 0.5  # the logistic regression (not computed at 0)
+    lexical: float = 2.0  # arxiv-sanity-lite's SVM on tf-idf
     nearest: float = 1.0  # cosine to the nearest liked paper
     shared: float = 2.0  # per category of the candidate: the share of liked papers in it
     author: float = 2.0  # a followed author wrote it
     category: float = 1.0  # it is in a followed category
     search: float = 1.5  # a followed search finds it
+    lexical_c: float = LEXICAL_C  # the tf-idf SVM's C
     regularisation: float = 0.1  # L2 penalty of the regression (per feature, on unit vectors)
     dislike_weight: float = 5.0  # a "not interested" paper counts as this many background papers
 
@@ -105,6 +110,14 @@ class Lexicon:
 
     def __init__(self, vectorizer: TfidfVectorizer | None, features: csr_matrix | None) -> None:
         self.vectorizer, self.features = vectorizer, features
+        self._terms: npt.NDArray[np.str_] | None = None
+
+    def terms(self) -> npt.NDArray[np.str_]:
+        """The term of each tf-idf column."""
+        assert self.vectorizer is not None
+        if self._terms is None:
+            self._terms = self.vectorizer.get_feature_names_out()
+        return self._terms
 
     @classmethod
     def fit(cls, texts: Sequence[str], *, min_df: int = MIN_DF) -> Lexicon:
@@ -152,19 +165,67 @@ def rank(
     if reader.empty or not len(candidates):
         return []
     liked = {item.key for item in reader.liked}
+    if lexicon is None and reader.liked and any(c.text for c in candidates):
+        lexicon = Lexicon.fit([c.text for c in candidates])
     parts = taste(candidates, matrix, reader, weights, seed=seed, lexicon=lexicon)
     bonus, reasons = _follows(candidates, reader, weights)
-    total = bonus + parts.blend(weights)
+    shares = parts.shares(weights)
+    total = bonus + sum(shares.values(), np.zeros(len(candidates)))
     eligible = [i for i, c in enumerate(candidates) if c.key not in liked and (reader.liked or reasons[i])]
     order = sorted(eligible, key=lambda i: (-total[i], i))[:limit]
+    words = SharedWords(lexicon, reader) if lexicon is not None and len(lexicon) else None
     picks = []
     for i in order:
         why = list(reasons[i])
         if reader.liked:
-            best = reader.liked[int(np.argmax(parts.nearest[i]))]
-            why.insert(0, f"like “{_short(best.title)}”, which you {best.how}")
+            led_by_words = words is not None and shares["lexical"][i] > max(
+                v[i] for k, v in shares.items() if k != "lexical"
+            )
+            why.insert(0, _likeness(i, reader, parts, words if led_by_words else None))
         picks.append(Pick(candidates[i].key, float(total[i]), tuple(why)))
     return picks
+
+
+def _likeness(i: int, reader: Reader, parts: Parts, words: SharedWords | None) -> str:
+    """Why a pick is like the reader's papers: the distinctive words it shares with one of them when the
+    tf-idf part ranked it (`words` given), else the liked paper nearest to it."""
+    found = words.best(i) if words is not None else None
+    if found is not None:
+        best, terms = reader.liked[found[0]], found[1]
+        quoted = _listed([f"“{term}”" for term in terms])
+        return f"shares {quoted} with “{_short(best.title)}”, which you {best.how}"
+    best = reader.liked[int(np.argmax(parts.nearest[i]))]
+    return f"like “{_short(best.title)}”, which you {best.how}"
+
+
+class SharedWords:
+    """The terms a candidate shares with each liked paper, weighted by their tf-idf in both (read only for
+    the picks that need them: the liked papers' tf-idf is computed on first use)."""
+
+    def __init__(self, lexicon: Lexicon, reader: Reader) -> None:
+        self.lexicon, self.liked = lexicon, reader.liked
+        self._rows: csr_matrix | None = None
+
+    def best(self, i: int, most: int = 3) -> tuple[int, list[str]] | None:
+        """(index of the liked paper sharing most with candidate `i`, up to `most` of those terms), or None."""
+        assert self.lexicon.features is not None
+        if self._rows is None:
+            self._rows = self.lexicon.transform([item.text for item in self.liked])
+        product = self._rows.multiply(self.lexicon.features[i]).tocsr()
+        sums = np.asarray(product.sum(axis=1)).ravel()
+        k = int(np.argmax(sums)) if len(sums) else 0
+        if not len(sums) or sums[k] <= 0:
+            return None
+        line = product.getrow(k).tocoo()
+        names = self.lexicon.terms()
+        chosen: list[str] = []
+        for j in np.argsort(-line.data, kind="stable"):
+            term = str(names[line.col[j]])
+            if not any(set(term.split()) & set(t.split()) for t in chosen):  # "sparse autoencoder" once, not thrice
+                chosen.append(term)
+            if len(chosen) == most:
+                break
+        return k, chosen
 
 
 @dataclass(frozen=True)
@@ -177,11 +238,18 @@ class Parts:
     shared: npt.NDArray[np.float64]  # summed over the candidate's categories: the share of liked papers in each
 
     def blend(self, weights: Weights) -> npt.NDArray[np.float64]:
+        return sum(self.shares(weights).values(), np.zeros(len(self.learned)))
+
+    def shares(self, weights: Weights) -> dict[str, npt.NDArray[np.float64]]:
+        """Each part's weighted contribution to the blend (all zero without a liked paper)."""
         if not self.nearest.shape[1]:
-            return np.zeros(len(self.learned))
+            none = np.zeros(len(self.learned))
+            return {"model": none, "lexical": none, "nearest": none, "shared": none}
         nearest = _standard(self.nearest.max(axis=1))
-        learned = weights.model * self.learned + weights.lexical * self.lexical
-        return learned + weights.nearest * nearest + weights.shared * self.shared
+        return {
+            "model": weights.model * self.learned, "lexical": weights.lexical * self.lexical,
+            "nearest": weights.nearest * nearest, "shared": weights.shared * self.shared,
+        }  # fmt: skip
 
 
 def taste(
@@ -196,13 +264,17 @@ def taste(
         learned, nearest = _vectors(matrix, reader, weights, seed)
         if lexicon is None and any(c.text for c in candidates):
             lexicon = Lexicon.fit([c.text for c in candidates])
-        words = lexical(candidates, lexicon, reader) if lexicon is not None and len(lexicon) else none
+        words = (
+            lexical(candidates, lexicon, reader, c=weights.lexical_c) if lexicon is not None and len(lexicon) else none
+        )
     share = Counter(c for item in reader.liked for c in set(item.categories))
     shared = np.array([sum(share[c] for c in set(x.categories)) for x in candidates], dtype=np.float64)
     return Parts(learned, words, nearest, shared / len(reader.liked))
 
 
-def lexical(candidates: Sequence[Candidate], lexicon: Lexicon, reader: Reader) -> npt.NDArray[np.float64]:
+def lexical(
+    candidates: Sequence[Candidate], lexicon: Lexicon, reader: Reader, *, c: float = LEXICAL_C
+) -> npt.NDArray[np.float64]:
     """arxiv-sanity-lite's SVM: the liked papers' tf-idf against the pool's (less the liked) and the disliked."""
     assert lexicon.features is not None
     texts = [item.text for item in reader.liked if item.text]
@@ -214,7 +286,7 @@ def lexical(candidates: Sequence[Candidate], lexicon: Lexicon, reader: Reader) -
     x = vstack([lexicon.transform(texts), *negatives]).tocsr()
     y = np.zeros(x.shape[0])
     y[: len(texts)] = 1
-    svm = LinearSVC(class_weight="balanced", C=0.01, tol=1e-6, max_iter=10_000)  # arxiv-sanity-lite's
+    svm = LinearSVC(class_weight="balanced", C=c, tol=1e-6, max_iter=10_000)  # arxiv-sanity-lite's, but C
     svm.fit(x, y)
     return _standard(np.asarray(svm.decision_function(lexicon.features), dtype=np.float64))
 
@@ -235,63 +307,6 @@ def _vectors(matrix: Matrix, reader: Reader, weights: Weights, seed: int) -> tup
     sample[y == 1] *= sample[y == 0].sum() / len(positives)  # balanced classes, as arxiv-sanity-lite's SVM
     w = logistic(x, y, sample, weights.regularisation)
     return _standard(matrix @ w[:-1] + w[-1]), nearest
-
-
-def logistic(
-    x: Matrix, y: npt.NDArray[np.float64], sample: npt.NDArray[np.float64], penalty: float, *, steps: int = 6,
-) -> npt.NDArray[np.float64]:  # fmt: skip
-    """L2-regularised, weighted logistic regression by Newton's method; returns the weights, bias last.
-
-    The loss is the weighted log-loss (weights scaled to mean 1) plus `penalty / 2` times the squared
-    norm of the weights (the bias is not penalised). Each Newton step is solved by conjugate gradients
-    with Hessian-vector products (two matrix-vector products each), never forming the Hessian: about
-    ten times less work than a dense Newton step at 2,000 papers x 384 dimensions.
-    """
-    n, dim = x.shape
-    features = np.hstack([x.astype(np.float64), np.ones((n, 1))])
-    sample = sample / sample.mean()
-    ridge = np.full(dim + 1, penalty)
-    ridge[-1] = 1e-6  # the bias: (almost) free
-    w = np.zeros(dim + 1)
-    for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-np.clip(features @ w, -30, 30)))
-        gradient = features.T @ (sample * (p - y)) + ridge * w
-        curvature = sample * p * (1 - p)
-        step = _conjugate_gradient(partial(_hessian_times, features, curvature, ridge), gradient)
-        w -= step
-        if np.abs(step).max() < 1e-5:
-            break
-    return w
-
-
-def _hessian_times(
-    features: npt.NDArray[np.float64], curvature: npt.NDArray[np.float64], ridge: npt.NDArray[np.float64],
-    v: npt.NDArray[np.float64],
-) -> npt.NDArray[np.float64]:  # fmt: skip
-    product: npt.NDArray[np.float64] = features.T @ (curvature * (features @ v)) + ridge * v
-    return product
-
-
-def _conjugate_gradient(
-    product: Callable[[npt.NDArray[np.float64]], npt.NDArray[np.float64]], b: npt.NDArray[np.float64], *,
-    iterations: int = 15, tolerance: float = 1e-6,
-) -> npt.NDArray[np.float64]:  # fmt: skip
-    """x with product(x) = b, for a symmetric positive definite `product`."""
-    x = np.zeros_like(b)
-    residual = b.copy()
-    direction = residual.copy()
-    norm = float(residual @ residual)
-    for _ in range(iterations):
-        if norm < tolerance * tolerance:
-            break
-        image = product(direction)
-        alpha = norm / float(direction @ image)
-        x += alpha * direction
-        residual -= alpha * image
-        new_norm = float(residual @ residual)
-        direction = residual + (new_norm / norm) * direction
-        norm = new_norm
-    return x
 
 
 def _follows(

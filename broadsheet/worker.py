@@ -3,6 +3,7 @@
     job = request_fetch(store, "2401.01234", user=alice, cap=20)   # queued at once (deduplicated per id)
     text = request_full_text(store, view)                            # stored full text, else queued (one per paper)
     queue_mail(store, message)                                        # sent by the worker, retried
+    request_categories(store)                                         # categories for papers that came without
     Worker(store, settings, embedder).run(stop)                       # `broadsheet worker`, or a thread of `serve`
 
 Any number of workers on any number of hosts can run: jobs are claimed in a locked transaction
@@ -14,6 +15,7 @@ and its page says why.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -25,7 +27,7 @@ from email.message import Message
 from typing import Any
 
 from broadsheet import arxiv, community, fulltext
-from broadsheet.arxiv import html
+from broadsheet.arxiv import api, html
 from broadsheet.arxiv.api import ArxivApiError
 from broadsheet.community import Rules, Submission
 from broadsheet.config import Settings
@@ -36,15 +38,18 @@ from broadsheet.insights import insights
 from broadsheet.mailer import Mailer, PermanentFailure, TemporaryFailure
 from broadsheet.models import PaperView, User
 from broadsheet.store import Store
+from broadsheet.store import categories as category_store
 from broadsheet.store.fulltexts import FullText
 from broadsheet.store.jobs import Job, TooManyJobs
 
 log = logging.getLogger("broadsheet.worker")
 KINDS = ("fetch", "mail")
-BACKGROUND = ("fulltext",)  # claimed only when no job of KINDS is due: a reader's request never waits behind them
+# claimed only when no job of KINDS is due: a reader's request never waits behind them
+BACKGROUND = ("fulltext", "categories")
 LEASE = timedelta(minutes=10)
 FULL_TEXT_RETRY = timedelta(hours=6)  # a full text that failed for good is asked for again after this
 FULL_TEXT_QUEUE = 500  # full texts waiting at most; past it, requests queue nothing (a crawler cannot flood arXiv)
+CATEGORY_BATCH = 100  # papers asked for in one arXiv API request by a "categories" job
 
 
 class Final(Exception):
@@ -93,6 +98,18 @@ def _due(stored: FullText, version: int | None, now: datetime) -> bool:
     return stored.state != "pending" and version is not None and (stored.version or 0) < version
 
 
+def request_categories(store: Store, *, batch: int = CATEGORY_BATCH) -> Job | None:
+    """Queue a "categories" job for papers that arrived without arXiv categories (Hugging Face items carry
+    none), newest first; None when every paper has some. The job's key is its set of ids, so the same
+    papers are asked for once: ones arXiv gives no categories for are not asked again and again."""
+    ids = category_store.uncategorised(store.db, limit=batch)
+    if not ids:
+        return None
+    key = f"{len(ids)}:{ids[0]}..{ids[-1]}:{hashlib.sha256(','.join(ids).encode()).hexdigest()[:16]}"
+    job, _ = store.jobs.enqueue("categories", key, {"arxiv_ids": ids})
+    return job
+
+
 def queue_mail(store: Store, message: Message) -> Job:
     """Hand a message to the worker; its Message-ID makes queueing it twice harmless."""
     key = str(message["Message-ID"] or "")[:300]
@@ -109,7 +126,8 @@ class Worker:
     handlers: dict[str, Callable[[Job], None]] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.handlers = {"fetch": self._fetch, "mail": self._mail, "fulltext": self._fulltext}
+        self.handlers = {"fetch": self._fetch, "mail": self._mail, "fulltext": self._fulltext,
+                         "categories": self._categories}  # fmt: skip
         cfg = self.settings
         pace = Pace(self.store.pacer.reserve, "arxiv", cfg.arxiv_delay, self.sleep)
         self.fetcher = Fetcher(Politeness(cfg.arxiv_delay, retries=0, timeout=min(cfg.http_timeout, 30.0)),
@@ -206,6 +224,19 @@ class Worker:
             raise
         self.store.fulltexts.save(paper_id, text.markdown, truncated=text.truncated, converter=fulltext.VERSION,
                                   source_url=page.url)  # fmt: skip
+
+    def _categories(self, job: Job) -> None:
+        """Fill in the categories arXiv's API gives for the job's papers (paced like every arXiv request), then
+        queue the next batch of papers still without any (ending once a batch repeats: its key is done)."""
+        try:
+            found = {p.arxiv_id: p.categories for p in api.fetch_ids(self.fetcher, list(job.payload["arxiv_ids"]),
+                                                                     url=self.settings.arxiv_api_url)}  # fmt: skip
+        except ArxivApiError as exc:
+            raise Final(f"arXiv refused the request: {exc}") from None
+        filled = category_store.fill(self.store.db, found)
+        log.info("categories: %d of %d papers filled from arXiv", filled, len(job.payload["arxiv_ids"]))
+        if filled:
+            request_categories(self.store)
 
     def _mail(self, job: Job) -> None:
         message = message_from_string(str(job.payload["raw"]))

@@ -8,6 +8,10 @@ Face user names, avatars, organisations or AI summaries are copied.
 
 - arxiv.jsonl.gz: the arxiv-ml-demo slice (the searchable firehose) plus the arXiv listing
   record of every curated paper that has one (for its categories), arXiv-metadata layout.
+  Hugging Face items carry no categories: a curated paper gets them from these CC0 records
+  where the ids overlap (473 of 1,416 in the 60 days built on 2026-12-02; the other 943 have
+  ids after the listings end, 2026-07-01). The count is printed; `broadsheet sync-hf` queues
+  the worker's "categories" job, which asks the arXiv API for papers still without.
 - daily.jsonl.gz: the last `--days` days of hf-daily-papers, as {"date", "item"} lines in a
   minimal daily_papers item shape.
 - vectors-<model>.npz: every demo paper's vector from `broadsheet embed`'s code (float16, by id),
@@ -59,6 +63,11 @@ def main() -> None:
     write(OUT / "daily.jsonl.gz", curated)
     print(f"arxiv.jsonl.gz: {len(firehose)} firehose + {len(joined)} curated with listings")
     print(f"daily.jsonl.gz: {len(curated)} curated entries on {len({c['date'] for c in curated})} days")
+    categorised = {r["id"] for r in firehose + joined if r.get("categories")} & wanted
+    print(
+        f"categories from the CC0 arXiv data: {len(categorised)} of {len(wanted)} curated papers; "
+        f"{len(wanted - categorised)} remain empty (ids outside the data; the worker asks arXiv for them)"
+    )
     write_vectors(args.tokens)
     write_insights(args.tokens, curated_only=False, scratch=None)
 

@@ -1,6 +1,9 @@
 import gzip
+import html
 import json
+from typing import Any
 
+import feedparser
 import pytest
 from conftest import FIXTURES
 from fastapi.testclient import TestClient
@@ -115,3 +118,50 @@ def test_openapi_and_unknown_api_routes(client: TestClient) -> None:
     assert {"/api/daily_papers", "/api/papers", "/api/papers/search"} <= set(spec["paths"])
     r = client.get("/api/nothing-here")
     assert r.status_code == 404 and r.json()["error"]
+
+
+def response_schema(spec: dict[str, Any], path: str) -> dict[str, Any]:
+    schema: dict[str, Any] = spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    return schema
+
+
+def test_openapi_documents_every_field_the_api_sends(client: TestClient) -> None:
+    """The /api routes answer with typed shapes: each field sent is in the document, none sent as null."""
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    assert response_schema(spec, "/api/daily_papers")["items"]["$ref"].endswith("/DailyItemJson")
+    assert response_schema(spec, "/api/papers/search")["items"]["$ref"].endswith("/SearchItemJson")
+    assert response_schema(spec, "/api/papers/{paper_id}")["$ref"].endswith("/PaperJson")
+    item = client.get("/api/daily_papers", params={"sort": "trending", "limit": 1}).json()[0]
+    found = client.get("/api/papers/search", params={"q": "video generation", "limit": 1}).json()[0]
+    for sent, name in [(item, "DailyItemJson"), (item["paper"], "PaperJson"), (item["trending"], "TrendingJson"),
+                       (item["paper"]["authors"][0], "AuthorJson"), (found, "SearchItemJson")]:  # fmt: skip
+        assert set(sent) <= set(schemas[name]["properties"]), (name, set(sent) - set(schemas[name]["properties"]))
+        assert None not in sent.values(), name
+    assert "null" not in json.dumps(schemas["PaperJson"])  # absent, never null: as Hugging Face does
+    assert {"from", "to", "category", "daily", "has_code", "sort", "mode"} <= {
+        p["name"] for p in spec["paths"]["/api/papers/search"]["get"]["parameters"]
+    }
+
+
+def test_trending_items_explain_their_score(client: TestClient) -> None:
+    items = client.get("/api/daily_papers", params={"sort": "trending", "week": "2026-W34", "limit": 3}).json()
+    for item in items:
+        why = item["trending"]
+        assert why["score"] == item["trendingScore"] and why["upvotes"] == item["paper"]["upvotes"]
+        assert abs(sum(why["components"].values()) - why["score"]) < 1e-12 and why["ageHours"] >= 0
+    assert "trending" not in client.get("/api/daily_papers", params={"limit": 1}).json()[0]
+
+
+def test_search_filters_and_sort_are_one_model_for_api_page_and_feed(client: TestClient) -> None:
+    params = {"q": "robot", "category": "cs.RO", "from": "2026-06-01", "to": "2026-08-31", "sort": "newest"}
+    hits = client.get("/api/papers/search", params=params).json()
+    assert hits and all("cs.RO" in h["paper"]["categories"] for h in hits)
+    assert all("2026-06-01" <= h["paper"]["publishedAt"][:10] <= "2026-08-31" for h in hits)
+    stamps = [h["paper"]["publishedAt"] for h in hits]
+    assert stamps == sorted(stamps, reverse=True)
+    for url in ("/api/papers/search", "/search", "/feeds/search.atom"):
+        bad = client.get(url, params={"q": "robot", "from": "2026-08-31", "to": "2026-06-01"})
+        assert bad.status_code == 400 and "before the 'from' date" in html.unescape(bad.text), url
+    feed = feedparser.parse(client.get("/feeds/search.atom", params=params).content)
+    assert [e.link.rsplit("/", 1)[1] for e in feed.entries] == [h["paper"]["id"] for h in hits]

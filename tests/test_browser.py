@@ -1,4 +1,4 @@
-"""A real headless Chromium walks the site; the README screenshot comes from here."""
+"""A real headless Chromium walks the site (the screenshots of every page: test_browser_screens.py)."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -8,7 +8,6 @@ from community_site import Site
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshot.png"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
 
@@ -38,8 +37,6 @@ def page(browser: Browser) -> Iterator[Page]:
 def test_home_paper_page_and_search(page: Page, server: str) -> None:
     page.goto(server + "/")
     assert page.locator("h1").inner_text().startswith("Daily Papers")
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
     first = page.locator("article.card h3 a").first
     title = first.inner_text()
     first.click()

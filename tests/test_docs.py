@@ -18,5 +18,5 @@ def test_readme_cli_and_settings_sections_match_the_code() -> None:
 
 def test_readme_starts_with_the_two_commands_and_the_screenshot() -> None:
     head = README[: README.index("## What is in it")]
-    assert "make run" in head and "make test" in head and "docs/screenshot.png" in head
+    assert "make run" in head and "make test" in head and "docs/screenshots/home-desktop.png" in head
     assert "make test" in (ROOT / ".ci" / "run").read_text()

@@ -108,3 +108,21 @@ def test_embedding_resumes_after_an_interruption(store: Store) -> None:
     assert store.embeddings.missing_count(embedder.name) == 0
     with store.db.read() as conn:
         assert conn.exec_driver_sql("SELECT count(*), count(DISTINCT paper_id) FROM embeddings").one() == (40, 40)
+
+
+@pytest.mark.slow
+def test_a_long_text_in_windows_is_the_length_weighted_mean_of_its_windows() -> None:
+    one, two = MiniLM(max_tokens=32, windows=1), MiniLM(max_tokens=32, windows=2)
+    assert two.name == "all-MiniLM-L6-v2/fused-int8/32x2" != one.name and minilm_name(32, 2) == two.name
+    short, long = "sparse attention for long documents", " ".join(f"word{i} topic" for i in range(40))
+    assert np.allclose(two.embed([short]), one.embed([short]), atol=1e-5)  # one window: the same vector
+    assert (
+        len(one.tokenizer.encode(short).ids) == 7
+    )  # not padded to 128 (the vocabulary file's setting): a query is cheap
+    ids = two.tokenizer.encode(long).ids
+    assert len(ids) == 2 * 30 + 2 and len(two.windows(ids)) == 2  # the rest of the text is cut
+    parts = two._run(two.windows(ids))
+    mean = parts.sum(axis=0) / np.linalg.norm(parts.sum(axis=0))  # both windows full: equal weights
+    assert np.allclose(two.embed([long])[0], mean, atol=1e-5)
+    with pytest.raises(ValueError, match="window"):
+        MiniLM(windows=0)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import bibtexparser
@@ -16,10 +17,11 @@ from test_references import real_papers
 
 from broadsheet import accounts, exports
 from broadsheet import collections as rules
-from broadsheet.models import Preferences, User
+from broadsheet.models import Paper, Preferences, User
 from broadsheet.store import Store
-from broadsheet.store.personal import DELETED_NAME, DELETED_USERNAME, CannotErase
+from broadsheet.store.personal import DELETED_NAME, CannotErase
 from broadsheet.store.schema import comments, daily_entries, jobs, users
+from broadsheet.store.users import DELETED_USERNAME
 
 PAPER = "2608.19880"  # on the demo's 2026-08-21
 
@@ -324,3 +326,50 @@ def test_a_deleted_accounts_subscription_id_is_never_given_to_the_next_subscribe
     assert emptied is not None and emptied.id == old.id and emptied.status == "unsubscribed"
     stranger, _ = store.subscribers.subscribe("stranger@example.org", Preferences())
     assert stranger.id != old.id  # her old manage/unsubscribe links (signed over the id) open nothing of his
+
+
+def test_a_collection_export_is_built_once_until_the_collection_changes(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from broadsheet.web import exports as web_exports
+
+    built: list[int] = []
+    real = web_exports.FORMATS["bib"]
+
+    def counting(papers: Sequence[Paper]) -> str:
+        built.append(len(papers))
+        return real.write(papers)
+
+    monkeypatch.setitem(web_exports.FORMATS, "bib", replace(real, write=counting))
+    owner = site.member("big-exporter")
+    wanted = _some_papers(site, 4)
+    slug = _collection(owner, "Exported often", private=False, papers=wanted[:3])
+    guest = TestClient(site.app)
+    first = guest.get(f"/collections/{slug}.bib?from=a")  # distinct URLs: the page cache cannot answer them
+    assert guest.get(f"/collections/{slug}.bib?from=b").text == first.text
+    assert owner.get(f"/collections/{slug}.bib").text == first.text
+    assert built == [3]  # one build for three requests
+    owner.post(f"/api/collections/{slug}/items", json={"item": {"id": wanted[3], "type": "paper"}})
+    changed = guest.get(f"/collections/{slug}.bib?from=c")
+    assert (
+        built == [3, 4]
+        and [e.fields_dict["eprint"].value for e in bibtexparser.parse_string(changed.text).entries] == wanted
+    )
+    assert guest.get(f"/collections/{slug}.ris?from=d").status_code == 200 and built == [3, 4]  # another format
+
+
+def test_kept_exports_stay_under_their_byte_limit_and_expire() -> None:
+    from broadsheet.web.exports import Built
+
+    kept, made = Built(limit=10, ttl=60.0), []
+    assert kept.get("a", lambda: made.append("a") or "aaaaaa") == "aaaaaa"
+    assert kept.get("a", lambda: made.append("a") or "zzzzzz") == "aaaaaa" and made == ["a"]
+    kept.get("b", lambda: made.append("b") or "bbbbbb")  # 12 bytes > 10: the oldest goes
+    assert (
+        kept.size == 6 and kept.get("a", lambda: made.append("a") or "aaaaaa") == "aaaaaa" and made == ["a", "b", "a"]
+    )
+    assert Built(limit=3).get("x", lambda: "too big") == "too big"  # served, not kept
+    expired = Built(ttl=0.0)
+    expired.get("a", lambda: made.append("e") or "e")
+    expired.get("a", lambda: made.append("e") or "e")
+    assert made.count("e") == 2

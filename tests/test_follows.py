@@ -303,3 +303,51 @@ def test_the_api_reads_with_any_token_and_changes_with_a_write_token(site: Site)
     assert client.post("/api/follows", json=rule | {"kind": "comet"},
                        headers={"authorization": f"Bearer {write}"}).status_code == 400  # fmt: skip
     assert client.post("/api/follows", json=change).status_code == 403  # no token, no CSRF
+
+
+# -- never-show rules everywhere: the API for a token's user, the digest, the private For-you feed ------------
+
+
+def test_daily_papers_api_drops_what_a_tokens_user_hid_or_ruled_out(site: Site) -> None:
+    user = member(site.store, "api-reader")
+    token = site.store.tokens.create(user.id, "script", "read")[1]
+    guest = TestClient(site.app)
+    bearer = {"authorization": f"Bearer {token}"}
+    everyone = [item["paper"]["id"] for item in guest.get("/api/daily_papers?limit=100").json()]
+    assert [item["paper"]["id"] for item in guest.get("/api/daily_papers?limit=100", headers=bearer).json()] == everyone
+    trending = {item["paper"]["id"] for item in guest.get("/api/daily_papers?limit=100&sort=trending").json()}
+    both = [arxiv_id for arxiv_id in everyone if arxiv_id in trending]  # on both first pages
+    hidden, ruled = both[0], categorised(site, both[1])
+    follows.hide(site.store, user, hidden)
+    follows.add_rule(site.store, user, "author", ruled.authors[0])
+    for sort in ("publishedAt", "trending"):
+        mine = [
+            item["paper"]["id"] for item in guest.get(f"/api/daily_papers?limit=100&sort={sort}", headers=bearer).json()
+        ]
+        assert hidden not in mine and ruled.arxiv_id not in mine and mine, sort
+        assert hidden in [item["paper"]["id"] for item in guest.get(f"/api/daily_papers?limit=100&sort={sort}").json()]
+
+
+def test_a_digest_tied_to_an_account_drops_what_it_hid_or_ruled_out_from_every_source(store: Store) -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from broadsheet.digest import Selector, period_for
+    from broadsheet.models import Preferences, Subscriber
+
+    when = datetime(2026, 8, 20, 12, tzinfo=UTC)
+    made = [
+        replace(paper(f"2608.4000{k}", f"Paper {k}", authors=(f"Writer {k}",)), submitted_at=when) for k in range(4)
+    ]
+    store.papers.upsert(made)
+    user = member(store)
+    follows.hide(store, user, "2608.40000")
+    follows.add_rule(store, user, "author", "writer 1")
+    follows.add_rule(store, user, "word", "paper 2")
+    prefs = Preferences(trending=False, categories=("cs.CL",), max_papers=10)
+    period = period_for("2026-08-20", when.date())
+    select_for = Selector(store, None, ZoneInfo("UTC")).papers  # type: ignore[arg-type]  # no topics: no search
+    tied = Subscriber(1, "reader@example.org", "active", prefs, 0, user.id, None)
+    assert [v.paper.arxiv_id for v in select_for(tied, period)] == ["2608.40003"]
+    unlinked = Subscriber(2, "someone@example.org", "active", prefs, 0, None, None)
+    assert sorted(v.paper.arxiv_id for v in select_for(unlinked, period)) == [p.arxiv_id for p in made]

@@ -220,7 +220,7 @@ def test_the_private_feed_url_works_without_login_and_can_be_replaced_or_turned_
     atom = guest.get(path)
     assert atom.status_code == 200 and atom.headers["content-type"].startswith("application/atom+xml")
     parsed = feedparser.parse(atom.content)
-    assert parsed.entries and all(e.summary.startswith("Why: like “") for e in parsed.entries)
+    assert parsed.entries and all(re.match(r"Why: (like|shares) “", e.summary) for e in parsed.entries)
     rss = guest.get(path.removesuffix(".atom") + ".xml")
     assert rss.status_code == 200 and feedparser.parse(rss.content).entries
     assert guest.get(path.removesuffix(".atom") + ".json").status_code == 404
@@ -270,3 +270,78 @@ def test_words_shared_with_a_saved_paper_rank_it_when_the_vectors_tie(store: Sto
     user = reader(store)
     collections.save(store, user, "2501.30002")
     assert ids(picks(store, user, tmp_path)) == ["2608.30001", "2608.30000"]
+
+
+# -- the cost guard: a reader's ranking is reused while nothing of theirs changed; new ones are throttled ------
+
+
+def test_a_ranking_is_reused_until_the_readers_data_changes_or_it_expires(store: Store, tmp_path: Path) -> None:
+    library(store)
+    user = reader(store)
+    collections.save(store, user, "2608.10000")
+    rankings, ranked = foryou.Rankings(), []
+    first = picks(store, user, tmp_path, rankings=rankings, gate=lambda: ranked.append(1))
+    assert picks(store, user, tmp_path, rankings=rankings, gate=lambda: ranked.append(1)) == first
+    assert len(ranked) == 1 and first
+    follows.hide(store, user, ids(first)[0])  # the reader's data changed: a new ranking, at once
+    again = picks(store, user, tmp_path, rankings=rankings, gate=lambda: ranked.append(1))
+    assert len(ranked) == 2 and ids(first)[0] not in ids(again)
+    other = reader(store, "other")  # rankings are per reader
+    collections.save(store, other, "2608.20000")
+    assert ids(picks(store, other, tmp_path, rankings=rankings, gate=lambda: ranked.append(1)))[0].startswith("2608.2")
+    assert len(ranked) == 3
+    stale = foryou.Rankings(ttl=0.0)
+    picks(store, user, tmp_path, rankings=stale, gate=lambda: ranked.append(1))
+    picks(store, user, tmp_path, rankings=stale, gate=lambda: ranked.append(1))
+    assert len(ranked) == 5
+
+
+def test_for_you_reuses_a_readers_ranking_and_answers_429_past_the_per_user_rate(site: Site) -> None:
+    from broadsheet.throttle import Throttle
+    from broadsheet.web.foryou import RANKINGS_PER_MINUTE
+
+    kept = site.app.state.foryou_throttle
+    # the site's burst, refilled slowly enough that a loaded machine's seconds cannot refill it mid-test
+    site.app.state.foryou_throttle = Throttle(rate=0.001, burst=RANKINGS_PER_MINUTE)
+    try:
+        _hurry(site, RANKINGS_PER_MINUTE)
+    finally:
+        site.app.state.foryou_throttle = kept
+
+
+def _hurry(site: Site, per_minute: int) -> None:
+    client = site.member("hurried")
+    client.post("/for-you/seeds", data={"text": " ".join(demo_ids(site, 5))})  # one ranking (the page shown)
+    for _ in range(per_minute * 2):  # the same ranking, reused: never refused
+        assert client.get("/for-you.json").status_code == 200
+    first = client.get("/for-you.json").json()["items"][0]["id"]
+    statuses = []
+    for k in range(per_minute):  # each change is a new ranking
+        client.post(f"/papers/{first}/not-interested", data={"hidden": "true" if k % 2 == 0 else "false"})
+        statuses.append(client.get("/for-you.json").status_code)
+    assert statuses[: per_minute - 1] == [200] * (per_minute - 1) and statuses[-1] == 429
+    refused = client.get("/for-you.json")
+    assert refused.status_code == 429 and "times in a minute for your account" in refused.text
+    page = client.get("/for-you")
+    assert page.status_code == 429 and "times in a minute for your account" in page.text
+    assert site.member("patient").get("/for-you").status_code == 200  # other readers are not affected
+
+
+def test_the_private_feed_drops_what_its_reader_hid_or_ruled_out(site: Site) -> None:
+    client = site.member("feed-ruler")
+    client.post("/for-you/seeds", data={"text": " ".join(demo_ids(site, 5))})
+    client.post("/for-you/feed", data={"action": "new"})
+    path = client.get("/for-you.json").json()["feed"].removeprefix(site.settings.public_url)
+    guest = site.guest()
+
+    def entries() -> list[str]:
+        return [e.link.rsplit("/", 1)[-1] for e in feedparser.parse(guest.get(path).content).entries]
+
+    before = entries()
+    assert len(before) >= 3
+    client.post(f"/papers/{before[0]}/not-interested", data={"hidden": "true"})
+    ruled = site.store.papers.get(before[1])
+    assert ruled is not None
+    client.post("/following/rules", data={"kind": "author", "value": ruled.paper.authors[0]})
+    after = entries()
+    assert before[0] not in after and before[1] not in after and after

@@ -195,3 +195,38 @@ def test_save_to_collection_needs_a_write_token_and_is_idempotent(site: Site, li
     assert unknown.is_error and "not indexed" in text(unknown) and "Traceback" not in text(unknown)
     bad = over_http(live, call("save_to_collection", arxiv_id=arxiv_id, collection="nonsense"), token=raw)
     assert bad.is_error and "no collection" in text(bad)
+
+
+def test_search_and_upvote_pass_the_webs_throttles(site: Site, live: str) -> None:
+    from broadsheet.throttle import Throttle
+
+    kept = site.app.state.search_throttle, site.app.state.vote_throttle
+    site.app.state.search_throttle = Throttle(rate=0.001, burst=2)
+    site.app.state.vote_throttle = Throttle(rate=0.001, burst=1)
+    try:
+        _throttled(site, live)
+    finally:
+        site.app.state.search_throttle, site.app.state.vote_throttle = kept
+
+
+def _throttled(site: Site, live: str) -> None:
+
+    async def searches(session: ClientSession) -> list[CallToolResult]:
+        return [await session.call_tool("search_papers", {"query": ENVHARNESS, "limit": 3}) for _ in range(3)]
+
+    first, second, third = over_http(live, searches)
+    assert not first.is_error and not second.is_error, text(first)
+    assert third.is_error and "too many searches from your address" in text(third)
+    assert httpx2.get(f"{live}/api/papers/search", params={"q": "agents"}).status_code == 429  # the same bucket
+
+    user = accounts.sign_up(site.store, "mcp-hasty", None, "correct horse battery")
+    _, raw = site.store.tokens.create(user.id, "agent", "write")
+    views = site.store.papers.newest(limit=2)[0]
+
+    async def votes(session: ClientSession) -> list[CallToolResult]:
+        return [await session.call_tool("upvote", {"arxiv_id": v.paper.arxiv_id}) for v in views]
+
+    done, refused = over_http(live, votes, token=raw)
+    assert not done.is_error, text(done)
+    assert refused.is_error and "votes in a minute" in text(refused)
+    assert site.store.personal.votes(user.id) and len(site.store.personal.votes(user.id)) == 1

@@ -3,8 +3,11 @@ from pathlib import Path
 
 from conftest import make_settings
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
+from broadsheet.config import Settings
 from broadsheet.models import Paper
+from broadsheet.search import Engine
 from broadsheet.store import Store
 from broadsheet.web import create_app
 
@@ -108,3 +111,23 @@ def test_paper_page_renders_tex_as_text_and_math_spans_escaped(client: TestClien
     assert '<span class="math">x&lt;y</span> &amp; 5%' in own and "<title>Bounds on x&lt;y &amp; 5% ·" in own
     assert '<span class="math">a&lt;b&gt;c</span>' in own and "<b>" not in own
     store.close()
+
+
+def test_a_paper_page_looks_its_paper_up_once(demo_settings: Settings, demo_store: Store, engine: Engine) -> None:
+    """The view carries its row id, so neither the page nor its JSON asks the store for it again (issue 14)."""
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    client = TestClient(create_app(demo_settings, demo_store, engine))  # a page cache of its own: pages render
+    event.listen(demo_store.db.engine, "before_cursor_execute", record)
+    try:
+        assert client.get("/papers/2608.19880").status_code == 200
+        page = len(statements)
+        assert client.get("/papers/2608.19880.json").status_code == 200
+    finally:
+        event.remove(demo_store.db.engine, "before_cursor_execute", record)
+    lookups = [s for s in statements if s.startswith("SELECT papers.id FROM papers WHERE papers.arxiv_id =")]
+    assert len(lookups) == 1, lookups  # Engine.similar's own (search.py); was 3 with the page's and the JSON's
+    print(f"paper page: {page} statements; its JSON: {len(statements) - page}")

@@ -118,12 +118,26 @@ def test_shared_words_rank_a_paper_when_vectors_cannot() -> None:
     liked = Liked(1, "SAE", "saved", unit(1), ("cs.LG",), "Interpreting sparse autoencoder features of language models")
     picks = rank(candidates, matrix, Reader(liked=[liked]), limit=10)
     assert {p.key for p in picks} == {100 + i for i in range(0, 50, 5)}  # the sparse autoencoder papers
-    assert picks[0].reasons == ("like “SAE”, which you saved",)
+    # the tf-idf part ranked it: the reason names the liked paper and the distinctive terms they share
+    assert picks[0].reasons == ("shares “sparse autoencoder”, “models” and “language” with “SAE”, which you saved",)
     fitted = Lexicon.fit([c.text for c in candidates])
     again = rank(candidates, matrix, Reader(liked=[liked]), limit=10, lexicon=fitted)  # fitted once by the caller
     assert [p.key for p in again] == [p.key for p in picks]
     plain = rank(candidates, matrix, Reader(liked=[liked]), limit=10, weights=Weights(lexical=0.0))
     assert {p.key for p in plain} != {p.key for p in picks}  # without the lexical part: ties, in candidate order
+    assert plain[0].reasons == ("like “SAE”, which you saved",)  # not what ranked it: the nearest liked paper
+
+
+def test_the_shared_words_name_the_liked_paper_sharing_the_most() -> None:
+    candidates, matrix = words()
+    sae = Liked(1, "SAE", "saved", unit(1), (), "Interpreting sparse autoencoder features of language models")
+    curves = Liked(2, "Curves", "gave as a seed", unit(1), (), "Counting points on elliptic curves over finite fields")
+    picks = rank(candidates, matrix, Reader(liked=[sae, curves]), limit=20)
+    reasons = {p.key: p.reasons[0] for p in picks}
+    assert reasons[101] == "shares “finite fields” and “elliptic curves” with “Curves”, which you gave as a seed"
+    assert reasons[100].startswith("shares “sparse autoencoder”") and reasons[100].endswith(
+        "with “SAE”, which you saved"
+    )
 
 
 def test_not_interested_words_push_their_papers_down() -> None:

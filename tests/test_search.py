@@ -14,7 +14,7 @@ from broadsheet.embed import MiniLM, embed_pending, paper_text
 from broadsheet.highlight import stem
 from broadsheet.lexical import LexicalIndex
 from broadsheet.models import Filters, Paper
-from broadsheet.search import Engine, InvalidQuery, make_filters
+from broadsheet.search import Engine, InvalidQuery, make_filters, standardised
 from broadsheet.store import Store
 from broadsheet.vectors import VectorIndex
 
@@ -232,3 +232,16 @@ def test_a_second_process_opening_an_index_being_built_keeps_its_files(store: St
     assert second.index.searcher().num_docs == 3
     first.refresh()  # the first worker carries on, its segments still there
     assert first.search(["number"], limit=10) and second.search(["number"], limit=10)
+
+
+def test_longer_queries_fuse_the_two_lists_as_z_scores() -> None:
+    """From three words on, each list's scores are standardised before the weighted sum (SciFact tuning half:
+    0.7172 nDCG@10 with z-scores at alpha 0.4, 0.7112 with min-max scaling at 0.3)."""
+    lexical = {1: 9.0, 2: 5.0, 3: 1.0}
+    semantic = {1: 0.3, 2: 0.5, 3: 0.7, 4: 0.9}
+    fused = standardised(lexical, semantic, 0.4)
+    z_lex = {1: 1.2247, 2: 0.0, 3: -1.2247}
+    z_sem = {1: -1.3416, 2: -0.4472, 3: 0.4472, 4: 1.3416}
+    expected = {k: 0.4 * z_lex.get(k, -1.2247) + 0.6 * z_sem[k] for k in semantic}  # missing: BM25's lowest
+    assert fused == pytest.approx(expected, abs=1e-3)
+    assert standardised({}, {5: 0.3}, 0.4) == {5: 0.0}  # one candidate: no spread, no division by zero

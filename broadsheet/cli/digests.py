@@ -34,7 +34,7 @@ def _period(settings: Settings, spec: str) -> DigestPeriod:
 
 
 def _digests(settings: Settings) -> Digests:
-    from broadsheet.web import make_engine
+    from broadsheet.engines import make_engine
 
     store = open_store(settings)
     return Digests(store, make_engine(settings, store), settings)

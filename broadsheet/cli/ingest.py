@@ -27,6 +27,7 @@ from broadsheet.fetcher import FetchError
 from broadsheet.importer import FORMATS, Format, ImportFailed, ImportReport, Options, import_file
 from broadsheet.models import UpsertResult
 from broadsheet.store import Store
+from broadsheet.worker import request_categories
 
 DAMAGED = 4  # exit code: a file was damaged or cut short; what could be read was imported
 COLUMNS = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
@@ -208,6 +209,7 @@ def sync_hf(
         else:
             records.append(record)
     r = store.daily.upsert(records, source="hf")
+    request_categories(store)  # Hugging Face items carry no arXiv categories: the worker asks arXiv for them
     skipped = f", {errors} malformed skipped" if errors else ""
     out.print(f"{the_day}: {r.new} new, {r.updated} updated, {r.unchanged} unchanged{skipped}", highlight=False)
     embed_new(store, settings)

@@ -7,6 +7,7 @@ import time
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from broadsheet import search as search_mod
 from broadsheet.cli import app, embedder_for, fail, open_store, out, paper_progress
@@ -45,20 +46,23 @@ def search_cmd(
     has_code: Annotated[bool, typer.Option(help="Only papers with a code repository.")] = False,
 ) -> None:
     """Search titles, abstracts and authors by words and by meaning (the site's search)."""
-    from broadsheet.web import make_engine, shapes
+    from broadsheet import shapes
+    from broadsheet.engines import make_engine
+    from broadsheet.search_params import SearchParams
 
-    settings: Settings = ctx.obj
     try:
-        filters = search_mod.make_filters(
-            category=category, since=since, until=until, daily_only=daily, has_code=has_code
-        )
+        params = SearchParams(q=query, category=category, since=since, until=until, daily=daily, has_code=has_code)
+        filters = params.filters()
         search_mod.validate(query)
+    except ValidationError as exc:
+        raise fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()), 2) from None
     except search_mod.InvalidQuery as exc:
         raise fail(str(exc), 2) from None
-    store = open_store(settings)
-    hits = make_engine(settings, store).search(query, filters=filters, limit=limit)
+    store = open_store(ctx.obj)
+    hits = make_engine(ctx.obj, store).search(query, filters=filters, limit=limit, sort=params.sort, mode=params.mode)
     if as_json:
-        out.print_json(json.dumps([shapes.search_item(h.view, search_mod.terms(query)) for h in hits]))
+        words = search_mod.terms(query)
+        out.print_json(json.dumps([shapes.as_json(shapes.search_json(h.view, words, score=h.score)) for h in hits]))
         return
     if not hits:
         raise fail("no papers match", 1)

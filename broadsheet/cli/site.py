@@ -168,7 +168,7 @@ def papers_show(
     as_json: Annotated[bool, typer.Option("--json", help="Print the HF-shaped JSON.")] = False,
 ) -> None:
     """Show one paper."""
-    from broadsheet.web import shapes
+    from broadsheet import shapes
 
     try:
         key = ids.parse(arxiv_id).id
@@ -180,7 +180,7 @@ def papers_show(
     if view is None:
         raise fail(f"paper {key} is not in the database")
     if as_json:
-        out.print_json(json.dumps(shapes.paper(view)))
+        out.print_json(json.dumps(shapes.as_json(shapes.paper_json(view))))
         return
     p = view.paper
     out.print(f"[bold]{display_title(p.title)}[/]", highlight=False)

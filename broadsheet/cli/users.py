@@ -1,4 +1,8 @@
-"""Account commands: user create / list / ban / unban / password."""
+"""Account commands: user create / list / ban / unban / password.
+
+Exit codes: 1 no such user (or a refused password), 2 the shared "[deleted]" account, which
+cannot be reinstated, suspended again or given a password (it holds deleted users' comments).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import typer
 from broadsheet import accounts
 from broadsheet.cli import app, fail, open_store, out
 from broadsheet.config import Settings
+from broadsheet.store.users import Protected
 
 users_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
 app.add_typer(users_app, name="user")
@@ -50,6 +55,8 @@ def list_users(ctx: typer.Context) -> None:
 def _set_banned(ctx: typer.Context, username: str, banned: bool) -> None:
     try:
         accounts.set_banned(open_store(ctx.obj), username, banned)
+    except Protected as exc:
+        raise fail(exc.message, 2) from None
     except accounts.AccountError as exc:
         raise fail(str(exc), 1) from None
     out.print(f"{username} {'suspended: sessions ended, votes no longer counted' if banned else 'reinstated'}")
@@ -57,13 +64,13 @@ def _set_banned(ctx: typer.Context, username: str, banned: bool) -> None:
 
 @users_app.command("ban")
 def ban(ctx: typer.Context, username: Annotated[str, typer.Argument(help="The account to suspend.")]) -> None:
-    """Suspend an account: it cannot log in, its sessions end, its upvotes stop counting."""
+    """Suspend an account: it cannot log in, its sessions end, its upvotes stop counting (exit 2: [deleted])."""
     _set_banned(ctx, username, True)
 
 
 @users_app.command("unban")
 def unban(ctx: typer.Context, username: Annotated[str, typer.Argument(help="The account to reinstate.")]) -> None:
-    """Lift a suspension (its upvotes count again)."""
+    """Lift a suspension (its upvotes count again); exit 2 for the shared [deleted] account."""
     _set_banned(ctx, username, False)
 
 
@@ -71,9 +78,11 @@ def unban(ctx: typer.Context, username: Annotated[str, typer.Argument(help="The 
 def reset_password(
     ctx: typer.Context, username: Annotated[str, typer.Argument(help="The account.")], password: Password = None
 ) -> None:
-    """Set a new password for an account (ends its sessions)."""
+    """Set a new password for an account (ends its sessions); exit 2 for the shared [deleted] account."""
     try:
         accounts.set_password(open_store(ctx.obj), username, _password(password))
+    except Protected as exc:
+        raise fail(exc.message, 2) from None
     except accounts.AccountError as exc:
         raise fail(str(exc), 1) from None
     out.print(f"password of {username} changed")

@@ -69,4 +69,5 @@ class Store:
         return needs_migration(self.db)
 
     def close(self) -> None:
+        self.changes.close()
         self.db.engine.dispose()

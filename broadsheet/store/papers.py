@@ -75,7 +75,7 @@ class Papers:
             return []
         with self.db.read() as conn:
             rows = conn.execute(view_select().where(papers.c.id.in_(ids))).all()
-        by_id = {row._mapping["id"]: view_from_row(row) for row in rows}
+        by_id = {view.row_id: view for view in map(view_from_row, rows)}
         return [by_id[i] for i in ids if i in by_id]
 
     def count(self) -> int:

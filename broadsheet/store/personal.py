@@ -34,8 +34,8 @@ from broadsheet.store.schema import (
     users,
     votes,
 )
+from broadsheet.store.users import DELETED_USERNAME
 
-DELETED_USERNAME = "[deleted]"  # not a valid username (broadsheet.accounts.USERNAME): nobody can sign up as it
 DELETED_NAME = "[deleted user]"
 PRIVATE_COLUMNS = ("password_hash", "token_hash", "secret", "token")  # never in an export
 

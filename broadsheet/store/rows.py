@@ -90,6 +90,7 @@ def view_from_row(row: Row[Any]) -> PaperView:
         submitter_comment=m["entry_comment"],
         summary=m["insight_summary"] or None,
         keywords=tuple(m["insight_keywords"] or ()),
+        row_id=m["id"],
     )
 
 

@@ -1,4 +1,8 @@
-"""Users and login sessions."""
+"""Users and login sessions.
+
+The shared DELETED_USERNAME account (a deleted user's comments are kept under it) is never changed
+here: reinstating it, setting its password or editing its profile raises `Protected` (403).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,31 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from broadsheet.errors import Forbidden
 from broadsheet.models import User
 from broadsheet.store.engine import Db
 from broadsheet.store.schema import sessions, users
 
+DELETED_USERNAME = "[deleted]"  # not a valid username (broadsheet.accounts.USERNAME): nobody can sign up as it
+
 
 class Taken(ValueError):
     """A username or email that another account already has."""
+
+
+class Protected(Forbidden):
+    """A change to the shared "[deleted]" account, which holds deleted users' comments."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"{DELETED_USERNAME} is the shared account of deleted users' comments: it cannot be reinstated, "
+            "edited or given a password"
+        )
+
+
+def _refuse_tombstone(conn: Any, user_id: int) -> None:
+    if conn.execute(select(users.c.username).where(users.c.id == user_id)).scalar() == DELETED_USERNAME:
+        raise Protected
 
 
 def _user(row: Any) -> User:
@@ -56,10 +78,12 @@ class Users:
 
     def set_password_hash(self, user_id: int, password_hash: str) -> None:
         with self.db.write() as conn:
+            _refuse_tombstone(conn, user_id)
             conn.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
 
     def update_profile(self, user_id: int, *, display_name: str | None, votes_public: bool) -> None:
         with self.db.write() as conn:
+            _refuse_tombstone(conn, user_id)
             values = {"display_name": display_name, "votes_public": votes_public}
             conn.execute(update(users).where(users.c.id == user_id).values(**values))
 
@@ -68,8 +92,9 @@ class Users:
             return [_user(r) for r in conn.execute(select(users).order_by(users.c.id))]
 
     def set_banned(self, user_id: int, banned: bool) -> None:
-        """Ban (ending every session) or unban an account."""
+        """Ban (ending every session) or unban an account (never the shared "[deleted]" one: `Protected`)."""
         with self.db.write() as conn:
+            _refuse_tombstone(conn, user_id)
             conn.execute(
                 update(users).where(users.c.id == user_id).values(banned_at=datetime.now(UTC) if banned else None)
             )

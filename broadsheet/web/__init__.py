@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from broadsheet import ids
 from broadsheet.config import Settings
+from broadsheet.engines import make_engine
 from broadsheet.errors import BroadsheetError
 from broadsheet.highlight import Segment
 from broadsheet.markup import render as render_markdown
@@ -122,12 +123,6 @@ def _docs() -> HTMLResponse:
 
 async def _login_required(request: Request, exc: Exception) -> Response:
     return RedirectResponse(security.login_redirect(request), status_code=303)
-
-
-def make_engine(settings: Settings, store: Store) -> Engine:
-    from broadsheet.embed import MiniLM
-
-    return Engine(store, MiniLM(max_tokens=settings.embed_max_tokens, device=settings.embed_device), settings.index_dir)
 
 
 def app_from_env() -> FastAPI:

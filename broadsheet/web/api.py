@@ -10,12 +10,21 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from broadsheet import community, rank, search
+from broadsheet import rank, search
 from broadsheet.errors import Invalid, NotFound
-from broadsheet.models import PaperView, Submitter
 from broadsheet.periods import FIRST_YEAR, LAST_YEAR, Period
+from broadsheet.search_params import SearchParams
+from broadsheet.shapes import (
+    DailyItemJson,
+    PaperJson,
+    SearchItemJson,
+    SimilarPaperJson,
+    daily_json,
+    paper_json,
+    search_json,
+    similar_json,
+)
 from broadsheet.store import Cursor, Store
-from broadsheet.web import shapes
 from broadsheet.web.deps import (
     MAX_ROW_ID,
     absolute,
@@ -26,7 +35,10 @@ from broadsheet.web.deps import (
     search_allowed,
     store,
     trending_pool,
+    trending_weights,
 )
+from broadsheet.web.deps import verified_authors as verified_authors  # re-exported: mcp_server uses api's
+from broadsheet.web.follows import unblocked
 
 router = APIRouter(prefix="/api", tags=["api"])
 StoreDep = Annotated[Store, Depends(store)]
@@ -46,7 +58,7 @@ def _link_next(request: Request, response: Response, **params: str | int) -> Non
     response.headers["Link"] = f'<{absolute(request, following.path + "?" + following.query)}>; rel="next"'
 
 
-@router.get("/daily_papers", summary="Papers listed on Daily Papers (HF-compatible)")
+@router.get("/daily_papers", summary="Papers listed on Daily Papers (HF-compatible)", response_model_exclude_none=True)
 def daily_papers(
     request: Request,
     response: Response,
@@ -58,93 +70,89 @@ def daily_papers(
     month: Annotated[str | None, Query(max_length=10, description="YYYY-MM")] = None,
     submitter: Annotated[str | None, Query(max_length=40)] = None,
     sort: Annotated[Literal["publishedAt", "trending"], Query()] = "publishedAt",
-) -> list[shapes.Json]:
+) -> list[DailyItemJson]:
+    """A token's user never gets what their rules hide: trending ranks what is left; the listing hides it on
+    its page (pages keep their bounds, so a hidden paper never shifts another onto the next page)."""
     chosen = _period(date, week, month)
     if sort == "trending":
-        pool = trending_pool(request, chosen, submitter=submitter)
-        ranked = rank.by_trending(pool, now())[p * limit : (p + 1) * limit]
-        items = [shapes.daily_item(v, trending_score=s) for v, s in ranked]
+        pool = unblocked(request, trending_pool(request, chosen, submitter=submitter))
+        ranked = rank.explained(pool, now(), trending_weights(request))
+        page = ranked[p * limit : (p + 1) * limit]
+        full, items = len(page) == limit, [daily_json(v, trending=why) for v, why in page]
     else:
         views = db.daily.views(chosen, order="added", offset=p * limit, limit=limit, submitter=submitter)
-        items = [shapes.daily_item(v) for v in views]
-    if len(items) == limit:
+        full, items = len(views) == limit, [daily_json(v) for v in unblocked(request, views)]
+    if full:
         _link_next(request, response, p=p + 1)
     return items
 
 
-@router.get("/papers/search", summary="Search papers: hybrid BM25 + semantic (HF-compatible, with highlights)")
+@router.get(
+    "/papers/search",
+    summary="Search papers: hybrid BM25 + semantic (HF-compatible, with highlights)",
+    response_model_exclude_none=True,
+)
 def search_papers(
     request: Request,
     response: Response,
     db: StoreDep,
     search_engine: EngineDep,
-    q: Annotated[str | None, Query(max_length=search.MAX_QUERY)] = None,
+    params: Annotated[SearchParams, Query()],
     limit: Annotated[int, Query(ge=1, le=120)] = 50,
     p: Annotated[int, Query(ge=0, le=1000)] = 0,
-    category: Annotated[str | None, Query(max_length=32, description="arXiv category, e.g. cs.CL")] = None,
-    since: Annotated[
-        str | None, Query(alias="from", max_length=10, description="published on/after YYYY-MM-DD")
-    ] = None,
-    until: Annotated[str | None, Query(alias="to", max_length=10, description="published on/before YYYY-MM-DD")] = None,
-    daily: Annotated[bool, Query(description="only papers listed on Daily Papers")] = False,
-    has_code: Annotated[bool, Query(description="only papers with a code repository")] = False,
-    mode: Annotated[Literal["hybrid", "lexical", "vector"], Query()] = "hybrid",
-) -> list[shapes.Json]:
-    if q is None:  # huggingface_hub's list_papers() without a query: the newest papers
+) -> list[SearchItemJson]:
+    """Without `q`, the newest papers (huggingface_hub's list_papers() without a query)."""
+    if params.q is None:
         views, _ = db.papers.newest(limit=limit)
-        return [shapes.search_item(v, []) for v in views]
+        return [search_json(v, []) for v in views]
     search_allowed(request)
     try:
-        filters = search.make_filters(category=category, since=since, until=until, daily_only=daily, has_code=has_code)
-        hits = search_engine.search(q, filters=filters, limit=limit, offset=p * limit, mode=mode)
+        hits = search_engine.search(
+            params.q, filters=params.filters(), limit=limit, offset=p * limit, mode=params.mode, sort=params.sort
+        )
     except search.InvalidQuery as exc:
         raise Invalid(str(exc)) from None
     if len(hits) == limit:
         _link_next(request, response, p=p + 1)
-    words = search.terms(q)
-    return [shapes.search_item(h.view, words) | {"score": h.score} for h in hits]
+    words = search.terms(params.q)
+    return [search_json(h.view, words, score=h.score) for h in hits]
 
 
-@router.get("/papers/{paper_id:path}/similar", summary="Nearest papers by meaning")
+@router.get("/papers/{paper_id:path}/similar", summary="Nearest papers by meaning", response_model_exclude_none=True)
 def similar_papers(
     paper_id: str, db: StoreDep, search_engine: EngineDep, limit: Annotated[int, Query(ge=1, le=50)] = 10
-) -> list[shapes.Json]:
+) -> list[SimilarPaperJson]:
     key = arxiv_id(paper_id)
     if db.papers.id_of(key) is None:
         raise NotFound(f"paper {paper_id} is not indexed")
-    return [shapes.paper(h.view) | {"similarity": round(h.score, 4)} for h in search_engine.similar(key, limit=limit)]
+    return [similar_json(h.view, round(h.score, 4)) for h in search_engine.similar(key, limit=limit)]
 
 
-@router.get("/papers", summary="All papers, newest first, cursor-paged")
+@router.get("/papers", summary="All papers, newest first, cursor-paged", response_model_exclude_none=True)
 def list_papers(
     request: Request,
     response: Response,
     db: StoreDep,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-) -> list[shapes.Json]:
+) -> list[PaperJson]:
     views, following = db.papers.newest(limit=limit, after=_decode(cursor) if cursor else None)
     if following:
         _link_next(request, response, cursor=_encode(following))
-    return [shapes.paper(v) for v in views]
+    return [paper_json(v) for v in views]
 
 
-@router.get("/papers/{paper_id:path}", summary="One paper (HF-compatible)")
-def get_paper(paper_id: str, db: StoreDep) -> shapes.Json:
+@router.get("/papers/{paper_id:path}", summary="One paper (HF-compatible)", response_model_exclude_none=True)
+def get_paper(paper_id: str, db: StoreDep) -> PaperJson:
     view = db.papers.get(arxiv_id(paper_id))
     if view is None:
         raise NotFound(f"paper {paper_id} is not indexed")
-    return shapes.paper(view, claimed=verified_authors(db, view))
+    return paper_json(view, claimed=verified_authors(db, view))
 
 
 @router.get("/{rest:path}", include_in_schema=False)
 def unknown(rest: str) -> JSONResponse:
     raise NotFound(f"no API endpoint /api/{rest[:100]}")
-
-
-def verified_authors(db: Store, view: PaperView) -> dict[str, Submitter]:
-    row_id = db.papers.id_of(view.paper.arxiv_id) or 0
-    return community.verified(db.claims.of_paper(row_id))
 
 
 def _encode(cursor: Cursor) -> str:

@@ -28,6 +28,7 @@ from broadsheet.web.deps import (
     split_format,
     store,
     trending_pool,
+    trending_weights,
     vote_allowed,
     voted,
 )
@@ -345,8 +346,13 @@ def ban(request: Request, username: str, user: UserDep, banned: Annotated[bool, 
 @pages.get("/papers/trending")
 @pages.get("/papers/trending.json")
 def trending(request: Request) -> Response:
-    ranked = rank.by_trending(trending_pool(request), now())
+    """Trending papers, each with why it is there (its signals and their parts of the score)."""
+    weights = trending_weights(request)
+    ranked = rank.explained(trending_pool(request), now(), weights)
     ranked = unblocked_by(request, ranked, lambda pair: pair[0], limit=settings(request).page_size)
     if request.url.path.endswith(".json"):
-        return JSONResponse([shapes.daily_item(v, trending_score=s) for v, s in ranked])
-    return render(request, "trending.html", {"ranked": ranked, "voted": voted(request, [v for v, _ in ranked])})
+        return JSONResponse(
+            [shapes.daily_item(v, trending_score=why.score) | {"trending": why.as_json()} for v, why in ranked]
+        )
+    context = {"ranked": ranked, "weights": weights, "voted": voted(request, [v for v, _ in ranked])}
+    return render(request, "trending.html", context)

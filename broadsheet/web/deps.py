@@ -11,10 +11,10 @@ from typing import Annotated, Any
 from fastapi import Path, Request
 from fastapi.responses import Response
 
-from broadsheet import accounts, community
+from broadsheet import accounts, community, rank
 from broadsheet.config import Settings
 from broadsheet.errors import Invalid, TooMany, Unauthorized
-from broadsheet.models import PaperView, User
+from broadsheet.models import PaperView, Submitter, User
 from broadsheet.periods import PARSERS, InvalidPeriod, Kind, Period
 from broadsheet.search import Engine
 from broadsheet.store import Store
@@ -69,6 +69,16 @@ TRENDING_POOL = 1000  # trending ranks the most recently listed entries (of the 
 def trending_pool(request: Request, period: Period | None = None, *, submitter: str | None = None) -> list[PaperView]:
     """The entries trending is ranked from: one rule for the page, the API and the feed."""
     return store(request).daily.views(period, order="added", limit=TRENDING_POOL, submitter=submitter)
+
+
+def trending_weights(request: Request) -> rank.Weights:
+    """The trending formula's weights from the settings: one for the page, the API, the feed and the MCP tools."""
+    return rank.Weights.from_settings(settings(request))
+
+
+def trending_of(request: Request, view: PaperView) -> rank.Explained | None:
+    """A listed paper's trending score with its working (templates/_trending.html); None when it is not listed."""
+    return rank.explain(view, now(), trending_weights(request)) if view.day is not None else None
 
 
 def now() -> datetime:
@@ -151,6 +161,12 @@ def _check_bearer(db: Store, raw: str, address: str) -> Bearer:
 
 def _address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def verified_authors(db: Store, view: PaperView) -> dict[str, Submitter]:
+    """A paper's verified authors (name -> account), for its page and its JSON."""
+    row_id = view.row_id if view.row_id is not None else db.papers.id_of(view.paper.arxiv_id)
+    return community.verified(db.claims.of_paper(row_id or 0))
 
 
 def voted(request: Request, views: Iterable[PaperView]) -> set[str]:

@@ -8,11 +8,19 @@
 A private collection is exported only for its owner (their session, or one of their API tokens: read
 scope is enough); to anyone else it does not exist (404), as on its page. `install(app)` must come
 before the collections' routes: `/collections/{owner}/{name}` would take `….bib` for a name.
+
+A collection's export (1,000 items: about 2.3 MB and a second of CPU, over the page cache's size limit)
+is kept per collection, format and last change (`Built`, per process, at most MAX_KEPT bytes in all) for
+KEPT_SECONDS: a paper's corrected metadata shows within that time, a change to the collection at once.
+The For-you exports are ranked through `web.foryou.picks`: its reuse and per-user throttle.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -24,13 +32,15 @@ from broadsheet import collections as rules
 from broadsheet.errors import Forbidden, Unauthorized
 from broadsheet.models import Paper, User
 from broadsheet.web.collections import Name, Username
-from broadsheet.web.deps import SESSION_COOKIE, bearer, current_user, engine, render, settings, store, today
+from broadsheet.web.deps import SESSION_COOKIE, bearer, current_user, render, store, today
 from broadsheet.web.security import client_address, csrf_protect, require_user
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 UserDep = Annotated[User, Depends(require_user)]
 Secret = Annotated[str, Form(max_length=accounts.MAX_PASSWORD + 1)]
 FOR_YOU_LIMIT = 200  # papers in an exported For-you list
+MAX_KEPT = 64 * 1024 * 1024  # bytes of collection exports kept in memory (per process)
+KEPT_SECONDS = 600.0  # how long a kept export is served (bounds how stale a paper's metadata may be)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +57,36 @@ FORMATS = {
 }
 
 
+class Built:
+    """Export bodies by key, the least recently used dropped past `limit` bytes, each kept `ttl` seconds."""
+
+    def __init__(self, limit: int = MAX_KEPT, ttl: float = KEPT_SECONDS) -> None:
+        self.limit, self.ttl, self.size = limit, ttl, 0
+        self._kept: OrderedDict[Hashable, tuple[float, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, build: Callable[[], str]) -> str:
+        now = time.monotonic()
+        with self._lock:
+            found = self._kept.get(key)
+            if found is not None and now - found[0] <= self.ttl:
+                self._kept.move_to_end(key)
+                return found[1]
+        body = build()  # outside the lock: other exports are not held up
+        with self._lock:
+            old = self._kept.pop(key, None)
+            self.size -= len(old[1]) if old else 0
+            if len(body) <= self.limit:
+                self._kept[key] = (now, body)
+                self.size += len(body)
+            while self.size > self.limit:
+                self.size -= len(self._kept.popitem(last=False)[1][1])
+        return body
+
+
 def install(app: FastAPI) -> None:
     app.include_router(router)
+    app.state.exports_built = Built()
 
 
 def _download(body: str | bytes, media_type: str, filename: str, *, private: bool) -> Response:
@@ -59,11 +97,17 @@ def _download(body: str | bytes, media_type: str, filename: str, *, private: boo
 
 
 def _collection(request: Request, username: str, name: str, kind: str) -> Response:
-    found = rules.find(store(request), username, name, current_user(request))
-    papers = [item.view.paper for item in store(request).collections.items(found.id, limit=rules.MAX_ITEMS)]
+    found = rules.find(store(request), username, name, current_user(request))  # who may see it, first
     fmt = FORMATS[kind]
+
+    def build() -> str:
+        items = store(request).collections.items(found.id, limit=rules.MAX_ITEMS)
+        return fmt.write([item.view.paper for item in items])
+
+    built: Built = request.app.state.exports_built
+    body = built.get((found.id, found.object_id, found.updated_at, found.size, kind), build)
     filename = rules.slug(found).split("/", 1)[1] + fmt.suffix
-    return _download(fmt.write(papers), fmt.media_type, filename, private=found.private)
+    return _download(body, fmt.media_type, filename, private=found.private)
 
 
 @router.get("/collections/{username}/{name}.bib")
@@ -82,15 +126,14 @@ def collection_csl(request: Request, username: Username, name: Name) -> Response
 
 
 def _for_you(request: Request, kind: str) -> Response:
-    from broadsheet import foryou  # H2's module: the ranking (and its model) only when asked for
+    from broadsheet.web.foryou import picks  # the ranking (and its model) only when asked for
 
     user = current_user(request)
     if user is None:
         raise Unauthorized("log in first (or send a personal API token): For you is personal")
-    picks = foryou.for_you(store(request), engine(request), user, limit=FOR_YOU_LIMIT, today=today(request),
-                           zone=settings(request).zone)  # fmt: skip
     fmt = FORMATS[kind]
-    return _download(fmt.write([p.view.paper for p in picks]), fmt.media_type, f"for-you{fmt.suffix}", private=True)
+    papers = [p.view.paper for p in picks(request, user, limit=FOR_YOU_LIMIT)]
+    return _download(fmt.write(papers), fmt.media_type, f"for-you{fmt.suffix}", private=True)
 
 
 @router.get("/for-you.bib")

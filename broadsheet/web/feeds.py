@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from broadsheet import feeds, rank, search
 from broadsheet.errors import Invalid, NotFound
-from broadsheet.models import Filters, PaperView
-from broadsheet.web.deps import engine, now, settings, store, trending_pool
+from broadsheet.models import PaperView
+from broadsheet.search_params import SearchParams
+from broadsheet.web.deps import engine, now, settings, store, trending_pool, trending_weights
 
 router = APIRouter(tags=["feeds"])
 SIZE = 50
@@ -39,7 +40,7 @@ def daily(request: Request, fmt: str) -> Response:
 @router.get("/feeds/trending.{fmt}", summary="Trending papers")
 def trending(request: Request, fmt: str) -> Response:
     pool = trending_pool(request)
-    views = [v for v, _ in rank.by_trending(pool, now())[:SIZE]]
+    views = [v for v, _ in rank.by_trending(pool, now(), trending_weights(request))[:SIZE]]
     return _answer(request, f"trending.{fmt}", "Trending", "/papers/trending", views, "Papers trending now")
 
 
@@ -56,11 +57,12 @@ def category(request: Request, name: str) -> Response:
     return _answer(request, name, f"new in {cat}", f"/search?category={quote(cat)}", views, f"Newest papers in {cat}")
 
 
-@router.get("/feeds/search.{fmt}", summary="Papers matching a search")
-def search_feed(request: Request, fmt: str, q: Annotated[str, Query(max_length=search.MAX_QUERY)]) -> Response:
+@router.get("/feeds/search.{fmt}", summary="Papers matching a search (the search page's parameters)")
+def search_feed(request: Request, fmt: str, params: Annotated[SearchParams, Query()]) -> Response:
+    q = params.q or ""
     try:
-        hits = engine(request).search(q, limit=30, filters=Filters())
+        hits = engine(request).search(q, limit=30, filters=params.filters(), sort=params.sort, mode=params.mode)
     except search.InvalidQuery as exc:
         raise Invalid(str(exc)) from None
-    page = f"/search?q={quote(q)}"
+    page = "/search?" + urlencode({k: v for k, v in ({"q": q} | params.form()).items() if v})
     return _answer(request, f"search.{fmt}", f"search “{q}”", page, [h.view for h in hits], f"Papers matching {q}")

@@ -4,11 +4,16 @@ The feed URL, `/for-you/feed/<token>.atom` (or `.xml` for RSS), works without a 
 reader can fetch it: the token is signed (broadsheet.tokens, purpose "for-you-feed") and names the
 user and their current feed key (store.foryou). "New URL" replaces the key, so the old URL stops
 working at once; "Turn off" deletes it.
+
+A ranking costs a few tenths of a second of CPU, so each reader's last one is reused while nothing of
+theirs changed (`foryou.Rankings`, per process), and each account may have RANKINGS_PER_MINUTE new
+rankings a minute (page, JSON and private feed together): more is answered 429 with the wait.
 """
 
 from __future__ import annotations
 
 import hmac
+import math
 from dataclasses import replace
 from typing import Annotated, Any
 
@@ -17,8 +22,9 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from broadsheet import collections, feeds, foryou
-from broadsheet.errors import BroadsheetError, Invalid, NotFound, Unauthorized
+from broadsheet.errors import BroadsheetError, Invalid, NotFound, TooMany, Unauthorized
 from broadsheet.models import User
+from broadsheet.throttle import Throttle
 from broadsheet.tokens import Signer, TokenError
 from broadsheet.web import shapes
 from broadsheet.web.deps import absolute, current_user, engine, render, settings, store, today, voted
@@ -30,16 +36,29 @@ tokened = APIRouter(include_in_schema=False)  # the private feed: authorised by 
 UserDep = Annotated[User, Depends(require_user)]
 PURPOSE = "for-you-feed"
 MAX_UPLOAD = 200 * 1024  # bytes of an uploaded export (the request body limit is a little above)
+RANKINGS_PER_MINUTE = 10  # new (not reused) rankings per account and web process
 
 
 def install(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(tokened)
+    app.state.foryou_rankings = foryou.Rankings()
+    app.state.foryou_throttle = Throttle(rate=RANKINGS_PER_MINUTE / 60, burst=RANKINGS_PER_MINUTE)
 
 
 def picks(request: Request, user: User, limit: int = 50) -> list[foryou.Pick]:
+    """The reader's picks: the last ranking while nothing changed, else a new one if the throttle allows."""
     return foryou.for_you(store(request), engine(request), user, limit=limit, today=today(request),
-                          zone=settings(request).zone)  # fmt: skip
+                          zone=settings(request).zone, rankings=request.app.state.foryou_rankings,
+                          gate=lambda: _ranking_allowed(request, user))  # fmt: skip
+
+
+def _ranking_allowed(request: Request, user: User) -> None:
+    throttle: Throttle = request.app.state.foryou_throttle
+    if not throttle.take(str(user.id)):
+        wait = max(1, math.ceil(throttle.retry_after(str(user.id))))
+        raise TooMany(f"For you was ranked {RANKINGS_PER_MINUTE} times in a minute for your account: "
+                      f"try again in {wait} s")  # fmt: skip
 
 
 def _page(request: Request, user: User, *, notice: str | None = None, error: str | None = None,

@@ -12,7 +12,8 @@ from broadsheet import community, search
 from broadsheet.highlight import authors, highlight, snippet
 from broadsheet.metadata import display_text, display_title, tex_to_text
 from broadsheet.periods import Kind, Period, containing
-from broadsheet.web import api, shapes
+from broadsheet.search_params import SearchParams
+from broadsheet.web import shapes
 from broadsheet.web.deps import (
     arxiv_id,
     current_user,
@@ -24,6 +25,8 @@ from broadsheet.web.deps import (
     split_format,
     store,
     today,
+    trending_of,
+    verified_authors,
     voted,
 )
 from broadsheet.web.follows import unblocked, unblocked_by
@@ -94,29 +97,17 @@ def _listing(request: Request, chosen: Period | None, *, p: int, as_json: bool) 
 
 
 @router.get("/search")
-def search_page(
-    request: Request,
-    q: Annotated[str, Query(max_length=2000)] = "",
-    p: Page = 0,
-    category: Annotated[str, Query(max_length=100)] = "",
-    since: Annotated[str, Query(alias="from", max_length=100)] = "",
-    until: Annotated[str, Query(alias="to", max_length=100)] = "",
-    daily: bool = False,
-    has_code: bool = False,
-    sort: Annotated[str, Query(max_length=20)] = "relevance",
-) -> Response:
+def search_page(request: Request, params: Annotated[SearchParams, Query()], p: Page = 0) -> Response:
     size = settings(request).page_size
     found: search.Results | None = None
     error = None
+    q, sort = params.q or "", params.sort
     try:
-        if sort not in search.SORTS:
-            raise search.InvalidQuery(f"unknown sort {sort[:20]!r}: one of {', '.join(search.SORTS)}")
         if q.strip():
             search_allowed(request)
-            filters = search.make_filters(
-                category=category, since=since, until=until, daily_only=daily, has_code=has_code
+            found = engine(request).results(
+                q, filters=params.filters(), limit=size, offset=p * size, sort=sort, mode=params.mode
             )
-            found = engine(request).results(q, filters=filters, limit=size, offset=p * size, sort=sort)
     except search.InvalidQuery as exc:
         error = str(exc)
     hits = unblocked_by(request, found.hits, lambda hit: hit.view) if found else []
@@ -127,8 +118,9 @@ def search_page(
          snippet(highlight(tex_to_text(display_text(h.view.paper.abstract)), words)))
         for h in hits
     ]  # fmt: skip
-    form = {"category": category, "from": since, "to": until, "daily": daily, "has_code": has_code}
-    kept = {k: v for k, v in ({"q": q} | form | {"sort": sort if sort != "relevance" else ""}).items() if v}
+    form = params.form()
+    choices = {"sort": sort if sort != "relevance" else "", "mode": params.mode if params.mode != "hybrid" else ""}
+    kept = {k: v for k, v in ({"q": q} | form | choices).items() if v}
 
     def page_url(page: int, **changes: str) -> str:
         return "/search?" + urlencode({k: v for k, v in (kept | changes | {"p": page}).items() if v})
@@ -154,14 +146,15 @@ def paper_page(request: Request, paper_id: str) -> Response:
         job = store(request).jobs.get("fetch", canonical)
         return render(request, "missing.html", {"arxiv_id": canonical, "job": job}, status=404)
     if as_json:
-        return JSONResponse(shapes.paper(view, claimed=api.verified_authors(store(request), view)))
+        return JSONResponse(shapes.paper(view, claimed=verified_authors(store(request), view)))
     similar = engine(request).similar(canonical, limit=5)
     db, user = store(request), current_user(request)
-    row_id = db.papers.id_of(canonical) or 0
+    row_id = view.row_id or 0
     can_link = bool(user and community.may_set_links(db, user, row_id))
     context = {"view": view, "paper": view.paper, "similar": similar, "voted": voted(request, [view])}
     claims = db.claims.of_paper(row_id)
     verified = community.verified(claims)
     mine = next((c for c in claims if user and c.user_id == user.id), None)
     context |= {"thread": db.community.thread(row_id), "can_link": can_link, "verified": verified, "my_claim": mine}
+    context["trending"] = trending_of(request, view)
     return render(request, "paper.html", context)
