@@ -26,13 +26,13 @@ from pathlib import Path
 
 from broadsheet import demo
 from broadsheet.config import Settings
-from broadsheet.delivery import Digests
-from broadsheet.digest import DigestPeriod, _item, compose, period_for
 from broadsheet.emails import render_html, render_text
-from broadsheet.embed import minilm_name
-from broadsheet.engines import make_engine
-from broadsheet.mailer import Mailer
+from broadsheet.mail.delivery import Digests
+from broadsheet.mail.digest import DigestPeriod, _item, compose, period_for
+from broadsheet.mail.mailer import Mailer
 from broadsheet.models import PaperView, Preferences, Subscriber
+from broadsheet.search.embed import minilm_name
+from broadsheet.search.engines import make_engine
 from broadsheet.store import Store
 
 SINK = """

@@ -27,8 +27,8 @@ import time
 from pathlib import Path
 
 from broadsheet.config import Settings
-from broadsheet.embed import MiniLM, ModelFile, embed_pending, model_file, packaged_model
 from broadsheet.models import Paper
+from broadsheet.search.embed import MiniLM, ModelFile, embed_pending, model_file, packaged_model
 from broadsheet.store import Store
 
 LISTINGS = Path(__file__).resolve().parents[2] / "shared" / "data" / "arxiv-daily-listings" / "papers.jsonl.gz"

@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 from speed import percentiles, queries
 
-from broadsheet.embed import MiniLM, minilm_name
-from broadsheet.lexical import LexicalIndex
 from broadsheet.search import terms
+from broadsheet.search.embed import MiniLM, minilm_name
+from broadsheet.search.lexical import LexicalIndex
 from broadsheet.store import Store
 
 

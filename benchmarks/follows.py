@@ -21,9 +21,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import broadsheet.store.papers as store_papers
-from broadsheet import authors as people
-from broadsheet import follows
-from broadsheet.importer import Options, _paper_line, import_file
+from broadsheet.community import authors as people
+from broadsheet.community import follows
+from broadsheet.ingest.importer import Options, _paper_line, import_file
 from broadsheet.models import Paper
 from broadsheet.store import Store
 from broadsheet.store.follows import Interests

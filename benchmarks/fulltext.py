@@ -1,4 +1,4 @@
-"""How long `broadsheet.fulltext.convert` takes on LaTeXML pages of growing size, and how much Markdown comes out.
+"""How long `ingest.fulltext.convert` takes on LaTeXML pages of growing size, and how much Markdown comes out.
 
     .venv/bin/python benchmarks/fulltext.py [--sizes 0.1 1 5 10] [--runs 3]
 
@@ -14,7 +14,7 @@ import argparse
 import time
 from pathlib import Path
 
-from broadsheet import fulltext
+from broadsheet.ingest import fulltext
 
 FIXTURE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "arxiv" / "html" / "2608.19880.html"
 

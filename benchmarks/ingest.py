@@ -26,7 +26,7 @@ from xml.sax.saxutils import escape
 
 from broadsheet import arxiv
 from broadsheet.arxiv import oai
-from broadsheet.fetcher import Fetcher, Politeness
+from broadsheet.ingest.fetcher import Fetcher, Politeness
 from broadsheet.store import Store
 
 FEED = "cs.LG+cs.CL+cs.CV+cs.AI"

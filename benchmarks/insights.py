@@ -38,9 +38,10 @@ from rouge_score import rouge_scorer
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from broadsheet import insights, keywords, summary  # noqa: E402
-from broadsheet.embed import MiniLM  # noqa: E402
+from broadsheet import insights  # noqa: E402
+from broadsheet.insights import keywords, summary  # noqa: E402
 from broadsheet.models import Paper  # noqa: E402
+from broadsheet.search.embed import MiniLM  # noqa: E402
 
 
 @dataclass(frozen=True, slots=True)

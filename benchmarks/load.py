@@ -30,10 +30,10 @@ from pathlib import Path
 import httpx
 import pg_search
 
-from broadsheet import accounts
+from broadsheet.community import accounts
+from broadsheet.community.tokens import secret_key
 from broadsheet.config import Settings
 from broadsheet.store import Store
-from broadsheet.tokens import secret_key
 from broadsheet.web.security import expected_token
 
 QUERIES = ("diffusion models", "large language model reasoning", "graph neural networks", "reinforcement learning")

@@ -1,5 +1,5 @@
 """The keyword side of search on PostgreSQL: PostgreSQL's own full-text search against the per-host
-tantivy index (broadsheet/lexical.py) that follows the database, on the same PostgreSQL store.
+tantivy index (broadsheet/search/lexical.py) that follows the database, on the same PostgreSQL store.
 
     cd benchmarks && ../.venv/bin/python pg_fulltext.py [--work /tmp/pgfts] [--runs 3] [--pg-runs 1]
 
@@ -35,9 +35,9 @@ from speed import LISTINGS, percentiles, queries
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from broadsheet.importer import Options, import_file
-from broadsheet.lexical import LexicalIndex
+from broadsheet.ingest.importer import Options, import_file
 from broadsheet.search import terms
+from broadsheet.search.lexical import LexicalIndex
 from broadsheet.store import Store
 
 FTS_COLUMN = (

@@ -27,12 +27,12 @@ import numpy as np
 from speed import percentiles, queries, timed_search
 from sqlalchemy import select, text
 
-from broadsheet.embed import MiniLM
 from broadsheet.search import Engine
+from broadsheet.search.embed import MiniLM
+from broadsheet.search.vectors import VectorIndex
 from broadsheet.store import Store
 from broadsheet.store.rows import paper_from_row
 from broadsheet.store.schema import papers
-from broadsheet.vectors import VectorIndex
 
 HNSW = "CREATE INDEX ix_embeddings_hnsw ON embeddings USING hnsw (embedding vector_cosine_ops)"
 

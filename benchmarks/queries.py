@@ -47,10 +47,11 @@ from query_sets import (
     title_queries,
 )
 
-from broadsheet import demo, dump, hf, lexical, search
-from broadsheet.embed import MiniLM, embed_pending
+from broadsheet import demo, search
+from broadsheet.ingest import dump, hf
 from broadsheet.models import Paper, merge
-from broadsheet.search import Engine, InvalidQuery
+from broadsheet.search import Engine, InvalidQuery, lexical
+from broadsheet.search.embed import MiniLM, embed_pending
 from broadsheet.store import Store
 
 ZONE = ZoneInfo("America/New_York")

@@ -4,14 +4,14 @@
     python benchmarks/recommend.py --latency         # seconds: the period's Lexicon.fit, then one ranking
 
 On the 74,728 real papers of shared/data/arxiv-daily-listings. A "reader" is an author (exact
-normalised name, broadsheet.names) with at least 5 papers before the period and at least one in
+normalised name, broadsheet.community.names) with at least 5 papers before the period and at least one in
 it (so at least 6 papers). The reader's seeds are 5 of their papers from before the period, plus
 5 random "not interested" papers from before the period whose categories are none of the seeds';
 the candidates are every paper listed in the period (about 6,900 for June 2026); the held-out
 papers are the reader's own papers in the period. Reported: recall@50 and nDCG@50 (binary
 relevance) of the held-out papers, averaged over readers, for
 
-- ours: broadsheet.recommend.rank (logistic regression on MiniLM vectors + nearest liked paper +
+- ours: broadsheet.personal.recommend.rank (logistic regression on MiniLM vectors + nearest liked paper +
   shared categories + arxiv-sanity-lite's SVM on a tf-idf fitted on the candidates, as the site
   does: `Lexicon.fit` once for the period),
 - arxiv-sanity-lite: its tf-idf (TfidfVectorizer with its settings, fitted on the whole corpus) and
@@ -21,7 +21,7 @@ relevance) of the held-out papers, averaged over readers, for
 - category: the candidates in the seeds' most common primary category, newest first, then the rest.
 
 Readers are split in two by a fixed shuffle: `--tune` searches ours' weights, tf-idf min_df and SVM C on the first half;
-the table is on the second half, which no choice looked at. Vectors are MiniLM's (broadsheet.embed,
+the table is on the second half, which no choice looked at. Vectors are MiniLM's (broadsheet.search.embed,
 as the site stores them), computed once for the whole corpus and cached in /tmp/h2 (about 12
 minutes on 2 cores).
 """
@@ -45,11 +45,11 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from broadsheet import recommend
-from broadsheet.dump import paper_from_record
-from broadsheet.embed import MiniLM, paper_text
+from broadsheet.community.names import normalise_name
+from broadsheet.ingest.dump import paper_from_record
 from broadsheet.models import Paper
-from broadsheet.names import normalise_name
+from broadsheet.personal import recommend
+from broadsheet.search.embed import MiniLM, paper_text
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "arxiv-daily-listings" / "papers.jsonl.gz"
 CACHE = Path("/tmp/h2")
@@ -341,7 +341,7 @@ def main() -> None:
     print(f"tf-idf of the candidates (min_df={min_df}): {time.perf_counter() - started:.1f} s")
     print(f"ours: {weights}")
     rows: list[tuple[str, Ranker | None]] = [
-        ("ours (broadsheet.recommend)", ours(world, weights, lexicon)),
+        ("ours (broadsheet.personal.recommend)", ours(world, weights, lexicon)),
         ("arxiv-sanity-lite SVM on tf-idf", sanity(world)),
         ("nearest to the seeds' centroid (MiniLM)", centroid(world)),
         ("same primary category, newest first", category(world)),

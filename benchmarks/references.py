@@ -3,7 +3,7 @@
     python benchmarks/references.py [--data ../shared/data] [--papers 1000] [--runs 3]
 
 The papers are the first N of `arxiv-ml-demo/papers.jsonl` (real arXiv records); 1,000 is the most a
-collection holds. Writing is `broadsheet.citations.bibtex/ris/csl_json`; reading is `arxiv_ids_in`
+collection holds. Writing is `broadsheet.personal.citations.bibtex/ris/csl_json`; reading is `arxiv_ids_in`
 (what the For-you cold start runs on an uploaded export), which must find every id again.
 """
 
@@ -15,9 +15,9 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from broadsheet import dump
+from broadsheet.ingest import dump
 from broadsheet.models import Paper
-from broadsheet.references import arxiv_ids_in, bibtex, csl_json, ris
+from broadsheet.personal.references import arxiv_ids_in, bibtex, csl_json, ris
 
 WRITERS: dict[str, Callable[[Sequence[Paper]], str]] = {"BibTeX": bibtex, "RIS": ris, "CSL-JSON": csl_json}
 

@@ -25,9 +25,9 @@ import arxiv_sanity
 import pg_search
 
 from broadsheet import rank
-from broadsheet.embed import MiniLM, embed_pending
 from broadsheet.models import Paper
 from broadsheet.search import Engine, terms
+from broadsheet.search.embed import MiniLM, embed_pending
 from broadsheet.store import Store
 
 SCIFACT = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact" / "beir"

@@ -28,10 +28,10 @@ from zoneinfo import ZoneInfo
 import arxiv_sanity
 import numpy as np
 
-from broadsheet.embed import MiniLM, embed_pending, minilm_name
-from broadsheet.importer import Options, import_file
+from broadsheet.ingest.importer import Options, import_file
 from broadsheet.models import Paper
 from broadsheet.search import Engine
+from broadsheet.search.embed import MiniLM, embed_pending, minilm_name
 from broadsheet.store import Store
 
 LISTINGS = Path(__file__).resolve().parents[2] / "shared" / "data" / "arxiv-daily-listings" / "papers.jsonl.gz"

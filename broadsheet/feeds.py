@@ -20,7 +20,7 @@ from email.utils import format_datetime
 from html import escape
 from xml.etree.ElementTree import Element, SubElement, register_namespace, tostring
 
-from broadsheet.metadata import display_text, display_title, tex_to_text, xml_safe
+from broadsheet.ingest.metadata import display_text, display_title, tex_to_text, xml_safe
 from broadsheet.models import PaperView
 
 ATOM = "http://www.w3.org/2005/Atom"

@@ -4,7 +4,7 @@
     server.run("stdio")                              # `broadsheet mcp`; writes use BROADSHEET_MCP_TOKEN
     endpoint = Endpoint(server, settings)            # ASGI, mounted at /mcp by create_app (streamable HTTP)
 
-Read-only tools are anonymous. Writes go through `broadsheet.community` (its checks and rate limits); over
+Read-only tools are anonymous. Writes go through `broadsheet.community.actions` (its checks and rate limits); over
 HTTP the token is the request's `Authorization: Bearer` header, checked as the site checks it. Searches and
 votes pass the web's in-memory throttles too (over HTTP the very buckets of the app serving /mcp, so an
 agent cannot double its rate by mixing routes and tools; on stdio buckets of the process's own, same limits).
@@ -26,7 +26,9 @@ from pydantic import Field
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
-from broadsheet import collections, community, rank, search
+from broadsheet import rank, search
+from broadsheet.community import actions as community
+from broadsheet.community import collections
 from broadsheet.config import Settings
 from broadsheet.errors import BroadsheetError, Conflict, Forbidden, Invalid, NotFound, TooMany, Unauthorized
 from broadsheet.models import User

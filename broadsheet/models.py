@@ -216,7 +216,7 @@ class Preferences:
     categories: tuple[str, ...] = ()  # papers in these arXiv categories
     exclude_categories: tuple[str, ...] = ()  # never papers in these
     topics: tuple[str, ...] = ()  # free text, matched by the search engine
-    for_you: bool = False  # the picks of the subscriber's account (broadsheet.foryou)
+    for_you: bool = False  # the picks of the subscriber's account (broadsheet.personal.foryou)
 
 
 @dataclass(frozen=True, slots=True)

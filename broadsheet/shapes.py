@@ -1,6 +1,6 @@
 """Hugging Face's papers-API JSON as pydantic models: they parse HF's answers and type ours (/openapi.json).
 
-One definition serves both: `broadsheet.hf` validates HF's items with it, and the /api routes answer
+One definition serves both: `broadsheet.ingest.hf` validates HF's items with it, and the /api routes answer
 with it (their response models, so /openapi.json documents every field).
 
 Field names and nesting follow huggingface.co/api/daily_papers and /api/papers/{id}: camelCase, plus HF's
@@ -18,10 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from broadsheet import ids
-from broadsheet.highlight import Segment, highlight
-from broadsheet.metadata import display_text, display_title
+from broadsheet.ingest.metadata import display_text, display_title
 from broadsheet.models import PaperView, Submitter
 from broadsheet.rank import Explained
+from broadsheet.search.highlight import Segment, highlight
 
 Json = dict[str, Any]
 STAMP = "UTC, as Hugging Face writes it: 2026-08-21T09:30:00.000Z"

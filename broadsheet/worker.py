@@ -26,17 +26,19 @@ from email import message_from_string
 from email.message import Message
 from typing import Any
 
-from broadsheet import arxiv, community, fulltext
+from broadsheet import arxiv
 from broadsheet.arxiv import api, html
 from broadsheet.arxiv.api import ArxivApiError
-from broadsheet.community import Rules, Submission
+from broadsheet.community import actions as community
+from broadsheet.community.actions import Rules, Submission
 from broadsheet.config import Settings
-from broadsheet.embed import Embedder, paper_text
 from broadsheet.errors import BroadsheetError, Conflict, TooMany
-from broadsheet.fetcher import Fetcher, FetchError, Pace, Politeness
+from broadsheet.ingest import fulltext
+from broadsheet.ingest.fetcher import Fetcher, FetchError, Pace, Politeness
 from broadsheet.insights import insights
-from broadsheet.mailer import Mailer, PermanentFailure, TemporaryFailure
+from broadsheet.mail.mailer import Mailer, PermanentFailure, TemporaryFailure
 from broadsheet.models import PaperView, User
+from broadsheet.search.embed import Embedder, paper_text
 from broadsheet.store import Store
 from broadsheet.store import categories as category_store
 from broadsheet.store.fulltexts import FullText

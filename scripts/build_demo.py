@@ -80,7 +80,7 @@ def write_vectors(tokens: int | None) -> None:
 
     from broadsheet import demo
     from broadsheet.config import Settings
-    from broadsheet.embed import MiniLM, embed_pending
+    from broadsheet.search.embed import MiniLM, embed_pending
     from broadsheet.store import Store
 
     tokens = tokens or Settings.model_fields["embed_max_tokens"].default
@@ -111,7 +111,7 @@ def write_insights(tokens: int | None, *, curated_only: bool, scratch: Path | No
     from broadsheet import demo
     from broadsheet.cli.insights import summarize_pending
     from broadsheet.config import Settings
-    from broadsheet.embed import MiniLM
+    from broadsheet.search.embed import MiniLM
     from broadsheet.store import Store
 
     embedder = MiniLM(max_tokens=tokens or Settings.model_fields["embed_max_tokens"].default)

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from recorded_server import RecordedServer
 
-from broadsheet import accounts
+from broadsheet.community import accounts
 from broadsheet.config import Settings
 from broadsheet.search import Engine
 from broadsheet.store import Store

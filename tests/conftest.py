@@ -22,8 +22,8 @@ from recorded_server import RecordedServer, Reply
 
 from broadsheet import demo
 from broadsheet.config import Settings
-from broadsheet.embed import minilm_name
 from broadsheet.search import Engine
+from broadsheet.search.embed import minilm_name
 from broadsheet.store import Store
 from broadsheet.web import create_app, make_engine
 

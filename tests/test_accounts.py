@@ -10,7 +10,7 @@ import pytest
 from community_site import PASSWORD, Site, token
 from fastapi.testclient import TestClient
 
-from broadsheet import accounts
+from broadsheet.community import accounts
 
 
 def test_forty_parallel_guesses_from_one_address_get_at_most_five_password_checks(site: Site, live: str) -> None:

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from huggingface_hub import HfApi
 from recorded_server import Reply
 
-from broadsheet import accounts, collections
-from broadsheet.metadata import display_text
+from broadsheet.community import accounts, collections
+from broadsheet.ingest.metadata import display_text
 
 PAPER = "2608.19880"  # on the demo's 2026-08-21
 OTHER = "2606.19617"  # in the demo corpus, not in its daily feed

@@ -9,8 +9,8 @@ import pytest
 from community_site import Site
 from fastapi.testclient import TestClient
 
-from broadsheet import accounts
-from broadsheet import authors as people
+from broadsheet.community import accounts
+from broadsheet.community import authors as people
 from broadsheet.errors import Invalid, NotFound
 from broadsheet.models import Paper
 from broadsheet.store import Store

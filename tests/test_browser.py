@@ -67,7 +67,7 @@ XSS = [
 
 
 def test_hostile_input_stays_inert_in_a_real_browser(browser: Browser, site: Site, live: str) -> None:
-    from broadsheet import accounts
+    from broadsheet.community import accounts
     from broadsheet.models import Paper
 
     mallory = site.member("xss")
@@ -118,7 +118,7 @@ def _log_in(page: Page, live: str, username: str) -> None:
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["with-js", "without-js"])
 def test_upvote_button(browser: Browser, site: Site, live: str, javascript: bool) -> None:
-    from broadsheet import accounts
+    from broadsheet.community import accounts
 
     username = f"clicker{int(javascript)}"
     accounts.sign_up(site.store, username, None, "correct horse battery")

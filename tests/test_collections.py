@@ -15,8 +15,8 @@ from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError
 from sqlalchemy import delete
 
-from broadsheet import accounts
-from broadsheet import collections as rules
+from broadsheet.community import accounts
+from broadsheet.community import collections as rules
 from broadsheet.errors import Conflict
 from broadsheet.models import Paper
 from broadsheet.store import Store

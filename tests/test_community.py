@@ -5,7 +5,7 @@ import re
 from community_site import PASSWORD, Site, token
 from fastapi.testclient import TestClient
 
-from broadsheet import accounts
+from broadsheet.community import accounts
 
 PAPER = "2608.19880"  # on the demo's 2026-08-21 with 163 imported upvotes
 

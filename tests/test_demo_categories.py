@@ -11,8 +11,8 @@ import pytest
 from conftest import FIXTURES, make_settings
 from recorded_server import RecordedServer, Reply
 
-from broadsheet.embed import MiniLM
 from broadsheet.models import Paper
+from broadsheet.search.embed import MiniLM
 from broadsheet.store import Store, categories
 from broadsheet.worker import Worker, request_categories
 

@@ -20,11 +20,11 @@ from fastapi.testclient import TestClient
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from smtp_sink import Sink, SmtpServer
 
-from broadsheet import tokens
+from broadsheet.community import tokens
 from broadsheet.config import Settings
-from broadsheet.delivery import Digests
-from broadsheet.digest import DigestPeriod, Links, compose, period_for
-from broadsheet.mailer import Mailer
+from broadsheet.mail.delivery import Digests
+from broadsheet.mail.digest import DigestPeriod, Links, compose, period_for
+from broadsheet.mail.mailer import Mailer
 from broadsheet.models import Preferences
 from broadsheet.worker import Worker
 

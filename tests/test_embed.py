@@ -9,9 +9,18 @@ import onnxruntime
 import pytest
 from conftest import FIXTURES
 
-from broadsheet import embed
-from broadsheet.embed import MODEL, MiniLM, ModelFile, embed_pending, minilm_name, packaged_model, paper_text, providers
 from broadsheet.models import Paper
+from broadsheet.search import embed
+from broadsheet.search.embed import (
+    MODEL,
+    MiniLM,
+    ModelFile,
+    embed_pending,
+    minilm_name,
+    packaged_model,
+    paper_text,
+    providers,
+)
 from broadsheet.store import Store
 
 REFERENCE = json.loads((FIXTURES / "minilm_reference.json").read_text())

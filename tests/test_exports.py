@@ -15,9 +15,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import inspect, select, text
 from test_references import real_papers
 
-from broadsheet import accounts, exports
-from broadsheet import collections as rules
+from broadsheet.community import accounts
+from broadsheet.community import collections as rules
 from broadsheet.models import Paper, Preferences, User
+from broadsheet.personal import exports
 from broadsheet.store import Store
 from broadsheet.store.personal import DELETED_NAME, CannotErase
 from broadsheet.store.schema import comments, daily_entries, jobs, users

@@ -12,7 +12,7 @@ from conftest import make_settings
 from fastapi.testclient import TestClient
 
 from broadsheet import feeds
-from broadsheet.metadata import display_text, display_title, tex_to_text
+from broadsheet.ingest.metadata import display_text, display_title, tex_to_text
 from broadsheet.models import DailyRecord, Paper
 from broadsheet.store import Store
 from broadsheet.web import create_app

@@ -10,7 +10,7 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from broadsheet.fetcher import Fetcher, FetchError, Politeness, Retry
+from broadsheet.ingest.fetcher import Fetcher, FetchError, Politeness, Retry
 
 
 def fetcher(answers: Iterator[httpx.Response | Exception], waits: list[float], **politeness: float) -> Fetcher:

@@ -13,10 +13,10 @@ from community_site import Site
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, select
 
-from broadsheet import accounts, follows
+from broadsheet.community import accounts, follows
+from broadsheet.community.names import normalise_name
 from broadsheet.errors import Invalid, NotFound, TooMany
 from broadsheet.models import Paper, User
-from broadsheet.names import normalise_name
 from broadsheet.store import Store
 from broadsheet.store.follows import Full, Interests
 from broadsheet.store.schema import metadata, paper_authors, papers, users
@@ -332,7 +332,7 @@ def test_a_digest_tied_to_an_account_drops_what_it_hid_or_ruled_out_from_every_s
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 
-    from broadsheet.digest import Selector, period_for
+    from broadsheet.mail.digest import Selector, period_for
     from broadsheet.models import Preferences, Subscriber
 
     when = datetime(2026, 8, 20, 12, tzinfo=UTC)

@@ -14,8 +14,8 @@ import pytest
 from conftest import FIXTURES, make_settings
 from recorded_server import RecordedServer, Reply
 
-from broadsheet import fulltext
 from broadsheet.config import Settings
+from broadsheet.ingest import fulltext
 from broadsheet.models import Paper, PaperView
 from broadsheet.store import Store
 from broadsheet.web import agents

@@ -9,8 +9,8 @@ import pytest
 from conftest import FIXTURES
 from fastapi.testclient import TestClient
 
-from broadsheet import hf
-from broadsheet.dump import RecordError
+from broadsheet.ingest import hf
+from broadsheet.ingest.dump import RecordError
 from broadsheet.shapes import DailyItemJson, as_json
 
 NY = ZoneInfo("America/New_York")

@@ -1,6 +1,6 @@
 """Highlighting marks exactly the words the keyword index matched (same stemmer), names as typed."""
 
-from broadsheet.highlight import Segment, authors, highlight, snippet, stem
+from broadsheet.search.highlight import Segment, authors, highlight, snippet, stem
 
 
 def marked(segments: list[Segment]) -> list[str]:

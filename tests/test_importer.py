@@ -10,7 +10,7 @@ import pytest
 from conftest import FIXTURES
 from test_store import digest
 
-from broadsheet.importer import Format, ImportFailed, Options, detect_format, import_file
+from broadsheet.ingest.importer import Format, ImportFailed, Options, detect_format, import_file
 from broadsheet.models import UpsertResult
 from broadsheet.store import Store
 

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from broadsheet import arxiv
 from broadsheet.arxiv import api, oai
 from broadsheet.cli import app
-from broadsheet.fetcher import Fetcher, FetchError, Politeness
+from broadsheet.ingest.fetcher import Fetcher, FetchError, Politeness
 from broadsheet.models import UpsertResult
 from broadsheet.store import Store
 

@@ -11,10 +11,11 @@ from functools import cache
 import numpy as np
 import pytest
 
-from broadsheet import insights, keywords, summary
+from broadsheet import insights
 from broadsheet.demo import HERE as DEMO
-from broadsheet.embed import MiniLM, Vectors
+from broadsheet.insights import keywords, summary
 from broadsheet.models import Paper
+from broadsheet.search.embed import MiniLM, Vectors
 
 # three real abstracts: TeX macros and math (\emph, \textbf, \underline, $C_{decoded}$, 3.1\%), a plain one
 IDS = ("2606.19349", "2606.19354", "2606.19617")

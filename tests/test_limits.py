@@ -37,7 +37,7 @@ def test_thirty_subscribe_posts_send_one_confirmation_and_the_page_says_why(site
 
 
 def test_resuming_an_unsubscribed_address_needs_a_fresh_confirmation(site: Site) -> None:
-    from broadsheet.subscriptions import Subscriptions
+    from broadsheet.mail.subscriptions import Subscriptions
 
     service = Subscriptions(site.store, site.settings)
     subscriber, _ = site.store.subscribers.subscribe("quiet@example.org", Preferences("daily", 5, True))

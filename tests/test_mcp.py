@@ -18,7 +18,7 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult, TextContent
 
-from broadsheet import accounts, collections
+from broadsheet.community import accounts, collections
 
 pytestmark = pytest.mark.slow
 ENVHARNESS = "agents learning in simulated environments"

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from broadsheet import metadata
+from broadsheet.ingest import metadata
 from broadsheet.models import Paper
 
 

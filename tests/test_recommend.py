@@ -1,9 +1,9 @@
-"""broadsheet.recommend: the pure ranking, on small hand-made vector spaces."""
+"""broadsheet.personal.recommend: the pure ranking, on small hand-made vector spaces."""
 
 import numpy as np
 import pytest
 
-from broadsheet.recommend import Candidate, Lexicon, Liked, Reader, Weights, logistic, rank
+from broadsheet.personal.recommend import Candidate, Lexicon, Liked, Reader, Weights, logistic, rank
 
 
 def unit(*values: float) -> np.ndarray:

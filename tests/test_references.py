@@ -12,10 +12,11 @@ from conftest import FIXTURES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from broadsheet import dump, references
-from broadsheet.metadata import display_text, display_title, tex_to_text
+from broadsheet.ingest import dump
+from broadsheet.ingest.metadata import display_text, display_title, tex_to_text
 from broadsheet.models import Paper
-from broadsheet.references import arxiv_ids_in, bibtex, citation_keys, csl_json, name_of, ris
+from broadsheet.personal import references
+from broadsheet.personal.references import arxiv_ids_in, bibtex, citation_keys, csl_json, name_of, ris
 
 
 def real_papers() -> list[Paper]:

@@ -10,7 +10,7 @@ from community_site import PASSWORD, Site
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
-from broadsheet import accounts
+from broadsheet.community import accounts
 from broadsheet.web.security import expected_token
 
 pytestmark = pytest.mark.slow

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from broadsheet.embed import MiniLM, embed_pending, paper_text
-from broadsheet.highlight import stem
-from broadsheet.lexical import LexicalIndex
 from broadsheet.models import Filters, Paper
 from broadsheet.search import Engine, InvalidQuery, make_filters, standardised
+from broadsheet.search.embed import MiniLM, embed_pending, paper_text
+from broadsheet.search.highlight import stem
+from broadsheet.search.lexical import LexicalIndex
+from broadsheet.search.vectors import VectorIndex
 from broadsheet.store import Store
-from broadsheet.vectors import VectorIndex
 
 
 def stems(text: str) -> set[str]:
@@ -222,7 +222,7 @@ def test_a_repeated_query_is_embedded_once(store: Store, tmp_path: Path) -> None
 def test_a_second_process_opening_an_index_being_built_keeps_its_files(store: Store, tmp_path: Path) -> None:
     """`serve --workers 2` on a fresh data directory: the index's files exist, its metadata not yet (the
     first worker is still building); the second worker used to wipe the folder under the first one."""
-    from broadsheet.lexical import LexicalIndex
+    from broadsheet.search.lexical import LexicalIndex
 
     store.papers.upsert([Paper(f"2607.{i:05d}", f"Paper number {i}", "An abstract.") for i in range(3)])
     first = LexicalIndex(store, tmp_path / "lexical")

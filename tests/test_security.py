@@ -12,7 +12,7 @@ from fastapi import FastAPI, params
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-from broadsheet import accounts
+from broadsheet.community import accounts
 from broadsheet.web.security import expected_token
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}

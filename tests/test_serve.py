@@ -12,10 +12,10 @@ import pytest
 from community_site import Site
 from conftest import free_port
 
-from broadsheet import accounts
+from broadsheet.community import accounts
+from broadsheet.community.tokens import secret_key
 from broadsheet.config import Settings
 from broadsheet.store import Store
-from broadsheet.tokens import secret_key
 from broadsheet.web.security import expected_token
 
 pytestmark = pytest.mark.slow

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from broadsheet.lexical import LexicalIndex
 from broadsheet.models import DailyRecord, Paper, UpsertResult
 from broadsheet.periods import parse_day, parse_week
+from broadsheet.search.lexical import LexicalIndex
 from broadsheet.store import Store
 
 PAPER = Paper(

@@ -133,7 +133,7 @@ def test_the_cli_prints_a_working_token(site: Site) -> None:
 
 
 def test_store_caps_tokens_checks_names_and_touches_at_most_once_a_minute(store: Store) -> None:
-    from broadsheet import accounts
+    from broadsheet.community import accounts
 
     user = accounts.sign_up(store, "capped", None, "correct horse battery")
     token, raw = store.tokens.create(user.id, "  a   name ", "read", cap=2)

@@ -7,9 +7,11 @@ from community_site import PASSWORD, Site
 from test_exports import populate
 from typer.testing import CliRunner
 
-from broadsheet import accounts, community, exports
 from broadsheet.cli import app
+from broadsheet.community import accounts
+from broadsheet.community import actions as community
 from broadsheet.config import Settings
+from broadsheet.personal import exports
 from broadsheet.store import Store
 from broadsheet.store.users import DELETED_USERNAME, Protected
 

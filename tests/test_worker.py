@@ -14,7 +14,7 @@ import pytest
 from community_site import PASSWORD, Site
 from conftest import free_port
 
-from broadsheet import accounts
+from broadsheet.community import accounts
 from broadsheet.errors import TooMany
 from broadsheet.store.jobs import TooManyJobs
 from broadsheet.web.security import expected_token
@@ -141,7 +141,7 @@ def test_jobs_are_deduplicated_capped_per_user_and_claimed_once(site: Site) -> N
 
 def test_arxiv_pacing_holds_across_fetchers_of_different_processes(site: Site) -> None:
     """Two workers (two Fetchers, as in two processes) share one pacer in the database: slots never overlap."""
-    from broadsheet.fetcher import Pace
+    from broadsheet.ingest.fetcher import Pace
 
     slots = []
     paces = [Pace(site.store.pacer.reserve, "test-service", 0.3, sleep=lambda s: None) for _ in range(2)]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from broadsheet.arxiv import api, rss
-from broadsheet.fetcher import Fetcher
+from broadsheet.ingest.fetcher import Fetcher
 from broadsheet.models import UpsertResult
 from broadsheet.store import Store
 

@@ -18,9 +18,10 @@ from xml.etree.ElementTree import Element
 
 import httpx
 
-from broadsheet import ids, metadata
+from broadsheet import ids
 from broadsheet.arxiv import xml
-from broadsheet.fetcher import Fetcher, Retry
+from broadsheet.ingest import metadata
+from broadsheet.ingest.fetcher import Fetcher, Retry
 from broadsheet.models import Paper
 
 DEFAULT_URL = "https://export.arxiv.org/api/query"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from broadsheet.fetcher import Fetcher
+from broadsheet.ingest.fetcher import Fetcher
 
 DEFAULT_URL = "https://arxiv.org/html"
 MAX_BYTES = 20 * 1024 * 1024  # larger pages are not converted (the biggest LaTeXML pages with MathML run ~10 MB)

@@ -15,9 +15,10 @@ from xml.etree.ElementTree import Element
 
 import httpx
 
-from broadsheet import ids, metadata
+from broadsheet import ids
 from broadsheet.arxiv import xml
-from broadsheet.fetcher import Fetcher, Retry
+from broadsheet.ingest import metadata
+from broadsheet.ingest.fetcher import Fetcher, Retry
 from broadsheet.models import Paper, UpsertResult
 from broadsheet.store import Store
 from broadsheet.store.harvests import Checkpoint, HarvestKey

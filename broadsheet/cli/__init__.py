@@ -18,12 +18,12 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from broadsheet.config import Settings
-from broadsheet.fetcher import Fetcher, Pace, Politeness
-from broadsheet.importer import ImportReport
+from broadsheet.ingest.fetcher import Fetcher, Pace, Politeness
+from broadsheet.ingest.importer import ImportReport
 from broadsheet.store import Store
 
 if TYPE_CHECKING:
-    from broadsheet.embed import MiniLM
+    from broadsheet.search.embed import MiniLM
 
 app = typer.Typer(help="Broadsheet: a self-hostable Daily Papers site for arXiv.", no_args_is_help=True)
 papers_app = typer.Typer(help="Look at stored papers.", no_args_is_help=True)
@@ -91,14 +91,14 @@ def print_reports(reports: list[ImportReport]) -> None:
 
 
 def embedder_for(settings: Settings) -> MiniLM:
-    from broadsheet.embed import MiniLM
+    from broadsheet.search.embed import MiniLM
 
     return MiniLM(max_tokens=settings.embed_max_tokens, device=settings.embed_device)
 
 
 def embed_new(store: Store, settings: Settings) -> None:
     """After an ingest: embed the new papers now if they are few, else say how to do it."""
-    from broadsheet.embed import embed_pending, minilm_name
+    from broadsheet.search.embed import embed_pending, minilm_name
 
     pending = store.embeddings.missing_count(minilm_name(settings.embed_max_tokens))
     if 0 < pending <= settings.embed_on_ingest:

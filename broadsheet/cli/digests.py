@@ -14,9 +14,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from broadsheet.cli import app, err, fail, open_store, out
 from broadsheet.config import Settings
-from broadsheet.delivery import DigestError, Digests
-from broadsheet.digest import DigestPeriod, period_for
-from broadsheet.mailer import Mailer
+from broadsheet.mail.delivery import DigestError, Digests
+from broadsheet.mail.digest import DigestPeriod, period_for
+from broadsheet.mail.mailer import Mailer
 from broadsheet.periods import InvalidPeriod
 
 digest_app = typer.Typer(help="Email digests.", no_args_is_help=True)
@@ -34,7 +34,7 @@ def _period(settings: Settings, spec: str) -> DigestPeriod:
 
 
 def _digests(settings: Settings) -> Digests:
-    from broadsheet.engines import make_engine
+    from broadsheet.search.engines import make_engine
 
     store = open_store(settings)
     return Digests(store, make_engine(settings, store), settings)

@@ -17,14 +17,15 @@ from typing import Annotated, cast
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from broadsheet import arxiv, hf, ids
+from broadsheet import arxiv, ids
 from broadsheet.arxiv import oai, rss
 from broadsheet.arxiv.api import ArxivApiError
 from broadsheet.cli import app, embed_new, err, fail, make_fetcher, open_store, out, print_reports
 from broadsheet.config import Settings
-from broadsheet.dump import RecordError
-from broadsheet.fetcher import FetchError
-from broadsheet.importer import FORMATS, Format, ImportFailed, ImportReport, Options, import_file
+from broadsheet.ingest import hf
+from broadsheet.ingest.dump import RecordError
+from broadsheet.ingest.fetcher import FetchError
+from broadsheet.ingest.importer import FORMATS, Format, ImportFailed, ImportReport, Options, import_file
 from broadsheet.models import UpsertResult
 from broadsheet.store import Store
 from broadsheet.worker import request_categories

@@ -11,8 +11,8 @@ import typer
 
 from broadsheet.cli import app, embedder_for, open_store, out, paper_progress
 from broadsheet.config import Settings
-from broadsheet.embed import Embedder
 from broadsheet.insights import METHOD, VERSION, Insight, insights
+from broadsheet.search.embed import Embedder
 from broadsheet.store import Store
 from broadsheet.store.insights import Pending
 

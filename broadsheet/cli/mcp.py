@@ -15,8 +15,8 @@ TOKEN_ENV = "BROADSHEET_MCP_TOKEN"
 @app.command("mcp")
 def mcp_stdio(ctx: typer.Context) -> None:
     """Serve the MCP tools over stdio, for agents (writes: a write-scope API token in BROADSHEET_MCP_TOKEN)."""
-    from broadsheet.engines import make_engine
     from broadsheet.mcp_server import build
+    from broadsheet.search.engines import make_engine
 
     settings: Settings = ctx.obj
     store = open_store(settings)

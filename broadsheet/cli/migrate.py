@@ -12,11 +12,11 @@ from rich.table import Table
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from broadsheet.cli import app, err, fail, open_store, out
+from broadsheet.community.tokens import secret_key
 from broadsheet.config import Settings
 from broadsheet.store import Store, transfer
 from broadsheet.store.engine import normalise_url
 from broadsheet.store.transfer import Check, Progress, TransferError
-from broadsheet.tokens import secret_key
 
 REFUSED, BAD_USAGE, UNREACHABLE, DIFFERENT = 1, 2, 3, 4
 

@@ -12,8 +12,8 @@ from pydantic import ValidationError
 from broadsheet import search as search_mod
 from broadsheet.cli import app, embedder_for, fail, open_store, out, paper_progress
 from broadsheet.config import Settings
-from broadsheet.embed import embed_pending
-from broadsheet.metadata import display_title
+from broadsheet.ingest.metadata import display_title
+from broadsheet.search.embed import embed_pending
 
 
 @app.command()
@@ -47,8 +47,8 @@ def search_cmd(
 ) -> None:
     """Search titles, abstracts and authors by words and by meaning (the site's search)."""
     from broadsheet import shapes
-    from broadsheet.engines import make_engine
-    from broadsheet.search_params import SearchParams
+    from broadsheet.search.engines import make_engine
+    from broadsheet.search.params import SearchParams
 
     try:
         params = SearchParams(q=query, category=category, since=since, until=until, daily=daily, has_code=has_code)

@@ -10,8 +10,8 @@ import typer
 from broadsheet import demo, ids
 from broadsheet.cli import app, fail, open_store, out, papers_app, print_reports
 from broadsheet.config import Settings
-from broadsheet.embed import minilm_name
-from broadsheet.metadata import display_text, display_title
+from broadsheet.ingest.metadata import display_text, display_title
+from broadsheet.search.embed import minilm_name
 from broadsheet.store import Store
 
 

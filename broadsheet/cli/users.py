@@ -10,8 +10,8 @@ from typing import Annotated
 
 import typer
 
-from broadsheet import accounts
 from broadsheet.cli import app, fail, open_store, out
+from broadsheet.community import accounts
 from broadsheet.config import Settings
 from broadsheet.store.users import Protected
 

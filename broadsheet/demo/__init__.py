@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from broadsheet.importer import ImportReport, Options, import_file
+from broadsheet.ingest.importer import ImportReport, Options, import_file
 from broadsheet.insights import METHOD, VERSION, Insight
 from broadsheet.models import DailyRecord, PaperView
 from broadsheet.store import Store

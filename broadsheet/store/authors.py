@@ -1,4 +1,4 @@
-"""Authors by normalised name (broadsheet.names): their papers, co-authors, and verified claims on them.
+"""Authors by normalised name (broadsheet.community.names): their papers, co-authors, and verified claims on them.
 
 store.authors.papers("jane doe", limit=50)      # -> [PaperView], newest first
 store.authors.count("jane doe")                 # -> how many papers list that name
@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, delete, func, insert, select
 
+from broadsheet.community.names import normalise_name
 from broadsheet.models import Paper, PaperView, Submitter
-from broadsheet.names import normalise_name
 from broadsheet.store.engine import Db
 from broadsheet.store.rows import view_from_row, view_select
 from broadsheet.store.schema import claims, paper_authors, papers, users

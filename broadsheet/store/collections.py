@@ -1,4 +1,4 @@
-"""Collections and their items: rows in, named types out; the rules are in broadsheet.collections.
+"""Collections and their items: rows in, named types out; the rules are in broadsheet.community.collections.
 
 c = store.collections.create(user.id, "Reading group", description=None, private=False, cap=100)
 store.collections.add_item(c.id, paper_row_id, note="read §3", cap=1000)   # -> Item's object id

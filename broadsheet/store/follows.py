@@ -5,8 +5,8 @@ store.follows.hide(user.id, paper_row_id)                # "not interested", ide
 store.follows.add_rule(user.id, "word", "quantum")       # never show papers that say it
 store.follows.interests(user.id)                         # -> Interests, in three queries
 
-Values are stored normalised (authors by broadsheet.names, words case-folded the same way, searches
-with whitespace collapsed), so every caller agrees on them; the rules on lengths are in broadsheet.follows.
+Values are stored normalised (authors by broadsheet.community.names, words case-folded the same way, searches
+with whitespace collapsed), so every caller agrees on them; the rules on lengths are in broadsheet.community.follows.
 Each write is one statement with ON CONFLICT, so a double click or two workers never fail. A `cap`
 (rows of that table per user) makes a write raise `Full` instead of adding past it.
 """
@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Table, delete, func, select
 
-from broadsheet.names import normalise_name
+from broadsheet.community.names import normalise_name
 from broadsheet.store.engine import Db
 from broadsheet.store.limits import dialect_insert
 from broadsheet.store.schema import follows, hidden_papers, never_rules, papers
@@ -43,7 +43,7 @@ class Interests:
     searches: tuple[str, ...] = ()  # saved-search query strings followed, oldest first
     hidden: frozenset[str] = frozenset()  # arXiv ids marked "not interested"
     never_categories: frozenset[str] = frozenset()
-    never_words: frozenset[str] = frozenset()  # normalised words/phrases (broadsheet.names)
+    never_words: frozenset[str] = frozenset()  # normalised words/phrases (broadsheet.community.names)
     never_authors: frozenset[str] = frozenset()  # normalised names
 
     @property

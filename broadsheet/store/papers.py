@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, tuple_, update
 
-from broadsheet.metadata import clean_paper
+from broadsheet.ingest.metadata import clean_paper
 from broadsheet.models import Change, Filters, Paper, PaperView, UpsertResult, merge
 from broadsheet.store.authors import write_author_index
 from broadsheet.store.engine import Db

@@ -307,7 +307,7 @@ insights = Table(  # one summary and keyword list per paper (broadsheet.insights
     UniqueConstraint("paper_id", name="uq_insights_paper"),
 )
 
-collections = Table(  # a user's named lists of papers (broadsheet.collections); bookmarks are the default one
+collections = Table(  # a user's named lists of papers (broadsheet.community.collections); bookmarks are the default one
     "collections",
     metadata,
     Column("id", Integer, primary_key=True),
@@ -342,7 +342,7 @@ collection_items = Table(
     Index("ix_collection_items_paper", "paper_id"),
 )
 
-follows = Table(  # what a user follows (broadsheet.follows): kind author | category | search
+follows = Table(  # what a user follows (broadsheet.community.follows): kind author | category | search
     "follows",
     metadata,
     Column("id", Integer, primary_key=True),
@@ -374,7 +374,7 @@ never_rules = Table(  # hard rules: never show papers in this category / with th
     UniqueConstraint("user_id", "kind", "value", name="uq_never_rules_user_kind_value"),
 )
 
-paper_authors = Table(  # who wrote what, by normalised name (broadsheet.names): author pages look up by it
+paper_authors = Table(  # who wrote what, by normalised name (broadsheet.community.names): author pages look up by it
     "paper_authors",
     metadata,
     Column("paper_id", Integer, ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
@@ -384,19 +384,21 @@ paper_authors = Table(  # who wrote what, by normalised name (broadsheet.names):
     Index("ix_paper_authors_name", "name_norm", "paper_id"),
 )
 
-fulltexts = Table(  # a paper's full text from arXiv's HTML rendering (broadsheet.fulltext), fetched by the worker
-    "fulltexts",
-    metadata,
-    Column("paper_id", Integer, ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
-    Column("state", String(16), nullable=False),  # pending | ok | missing (arXiv has no HTML) | failed
-    Column("version", Integer),  # the paper's arXiv version when it was asked for (a newer one asks again)
-    Column("markdown", Text),  # when ok: at most broadsheet.fulltext.MAX_CHARS characters
-    Column("truncated", Boolean, nullable=False, server_default=_false),
-    Column("converter", Integer),  # broadsheet.fulltext.VERSION that wrote it
-    Column("source_url", Text),  # the page it came from
-    Column("error", Text),  # why it is missing or failed
-    Column("retry_after", UTCDateTime),  # failed: when a request may queue it again
-    Column("fetched_at", UTCDateTime),
-    Column("updated_at", UTCDateTime, nullable=False),
-    Index("ix_fulltexts_state", "state"),
+fulltexts = (
+    Table(  # a paper's full text from arXiv's HTML rendering (broadsheet.ingest.fulltext), fetched by the worker
+        "fulltexts",
+        metadata,
+        Column("paper_id", Integer, ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+        Column("state", String(16), nullable=False),  # pending | ok | missing (arXiv has no HTML) | failed
+        Column("version", Integer),  # the paper's arXiv version when it was asked for (a newer one asks again)
+        Column("markdown", Text),  # when ok: at most broadsheet.ingest.fulltext.MAX_CHARS characters
+        Column("truncated", Boolean, nullable=False, server_default=_false),
+        Column("converter", Integer),  # broadsheet.ingest.fulltext.VERSION that wrote it
+        Column("source_url", Text),  # the page it came from
+        Column("error", Text),  # why it is missing or failed
+        Column("retry_after", UTCDateTime),  # failed: when a request may queue it again
+        Column("fetched_at", UTCDateTime),
+        Column("updated_at", UTCDateTime, nullable=False),
+        Index("ix_fulltexts_state", "state"),
+    )
 )

@@ -17,7 +17,9 @@ from broadsheet.models import User
 from broadsheet.store.engine import Db
 from broadsheet.store.schema import sessions, users
 
-DELETED_USERNAME = "[deleted]"  # not a valid username (broadsheet.accounts.USERNAME): nobody can sign up as it
+DELETED_USERNAME = (
+    "[deleted]"  # not a valid username (broadsheet.community.accounts.USERNAME): nobody can sign up as it
+)
 
 
 class Taken(ValueError):

@@ -19,16 +19,16 @@ from markupsafe import Markup, escape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from broadsheet import ids
+from broadsheet.community.tokens import secret_key
 from broadsheet.config import Settings
-from broadsheet.engines import make_engine
 from broadsheet.errors import BroadsheetError
-from broadsheet.highlight import Segment
+from broadsheet.ingest.metadata import display_text, display_title, tex_parts, tex_to_text
 from broadsheet.markup import render as render_markdown
-from broadsheet.metadata import display_text, display_title, tex_parts, tex_to_text
 from broadsheet.search import Engine
+from broadsheet.search.engines import make_engine
+from broadsheet.search.highlight import Segment
 from broadsheet.store import Store
 from broadsheet.throttle import Throttle
-from broadsheet.tokens import secret_key
 from broadsheet.web import accounts, agents, api, community, feeds, openapi, pages, security, subscriptions, tokens
 from broadsheet.web.cache import CacheLayer
 from broadsheet.web.collections import install as install_collections

@@ -8,14 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from broadsheet import accounts
+from broadsheet.community import accounts
+from broadsheet.community.tokens import Signer
 from broadsheet.emails import notice
 from broadsheet.errors import BroadsheetError, NotFound
+from broadsheet.ingest.metadata import xml_safe
+from broadsheet.mail.subscriptions import Subscriptions
 from broadsheet.markup import render as markdown
-from broadsheet.metadata import xml_safe
 from broadsheet.models import User
-from broadsheet.subscriptions import Subscriptions
-from broadsheet.tokens import Signer
 from broadsheet.web import shapes
 from broadsheet.web.deps import current_user, render, settings, split_format, store, voted
 from broadsheet.web.security import SESSION_COOKIE, client_address, csrf_protect, require_user, safe_next, set_cookie

@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from broadsheet import ids
 from broadsheet.config import Settings
 from broadsheet.errors import NotFound
-from broadsheet.metadata import display_text, display_title
+from broadsheet.ingest.metadata import display_text, display_title
 from broadsheet.models import PaperView
 from broadsheet.store import Store
 from broadsheet.store.fulltexts import FullText

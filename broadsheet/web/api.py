@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from broadsheet import rank, search
 from broadsheet.errors import Invalid, NotFound
 from broadsheet.periods import FIRST_YEAR, LAST_YEAR, Period
-from broadsheet.search_params import SearchParams
+from broadsheet.search.params import SearchParams
 from broadsheet.shapes import (
     DailyItemJson,
     PaperJson,

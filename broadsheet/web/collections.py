@@ -18,8 +18,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from markupsafe import escape
 from pydantic import BaseModel, Field
 
-from broadsheet import collections as rules
-from broadsheet import community
+from broadsheet.community import actions as community
+from broadsheet.community import collections as rules
 from broadsheet.errors import Invalid, NotFound
 from broadsheet.models import User
 from broadsheet.store.collections import Collection, Item

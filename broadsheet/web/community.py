@@ -12,7 +12,8 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from broadsheet import community, rank
+from broadsheet import rank
+from broadsheet.community import actions as community
 from broadsheet.errors import BroadsheetError, Forbidden, NotFound
 from broadsheet.models import User
 from broadsheet.store.jobs import Job

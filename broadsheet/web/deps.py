@@ -11,7 +11,9 @@ from typing import Annotated, Any
 from fastapi import Path, Request
 from fastapi.responses import Response
 
-from broadsheet import accounts, community, rank
+from broadsheet import rank
+from broadsheet.community import accounts
+from broadsheet.community import actions as community
 from broadsheet.config import Settings
 from broadsheet.errors import Invalid, TooMany, Unauthorized
 from broadsheet.models import PaperView, Submitter, User

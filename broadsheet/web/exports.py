@@ -27,10 +27,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import Response
 
-from broadsheet import accounts, exports, references
-from broadsheet import collections as rules
+from broadsheet.community import accounts
+from broadsheet.community import collections as rules
 from broadsheet.errors import Forbidden, Unauthorized
 from broadsheet.models import Paper, User
+from broadsheet.personal import exports, references
 from broadsheet.web.collections import Name, Username
 from broadsheet.web.deps import SESSION_COOKIE, bearer, current_user, render, store, today
 from broadsheet.web.security import client_address, csrf_protect, require_user

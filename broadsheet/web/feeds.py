@@ -11,12 +11,14 @@ from fastapi.responses import Response
 from broadsheet import feeds, rank, search
 from broadsheet.errors import Invalid, NotFound
 from broadsheet.models import PaperView
-from broadsheet.search_params import SearchParams
+from broadsheet.search.params import SearchParams
 from broadsheet.web.deps import engine, now, settings, store, trending_pool, trending_weights
 
 router = APIRouter(tags=["feeds"])
 SIZE = 50
-TYPES = {"atom": "application/atom+xml; charset=utf-8", "xml": "application/rss+xml; charset=utf-8"}
+# Served as plain XML: browsers apply the feed's XSLT page (static/feed.xsl) only to XML types they render
+# (Chromium shows application/atom+xml and application/rss+xml as raw text); feed readers read the document.
+TYPES = {"atom": "application/xml; charset=utf-8", "xml": "application/xml; charset=utf-8"}
 
 
 def _answer(request: Request, name: str, title: str, page: str, views: list[PaperView], description: str) -> Response:

@@ -25,11 +25,11 @@ from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from broadsheet import authors as people
-from broadsheet import community
-from broadsheet import follows as rules
+from broadsheet.community import actions as community
+from broadsheet.community import authors as people
+from broadsheet.community import follows as rules
+from broadsheet.community.names import normalise_name
 from broadsheet.models import PaperView, User
-from broadsheet.names import normalise_name
 from broadsheet.store.follows import Interests
 from broadsheet.web import shapes
 from broadsheet.web.deps import current_user, render, split_format, store, voted

@@ -1,7 +1,7 @@
 """For you on the web: `/for-you` (the page and its cold-start form), `/for-you.json`, and a private feed.
 
 The feed URL, `/for-you/feed/<token>.atom` (or `.xml` for RSS), works without a login, so a feed
-reader can fetch it: the token is signed (broadsheet.tokens, purpose "for-you-feed") and names the
+reader can fetch it: the token is signed (broadsheet.community.tokens, purpose "for-you-feed") and names the
 user and their current feed key (store.foryou). "New URL" replaces the key, so the old URL stops
 working at once; "Turn off" deletes it.
 
@@ -21,11 +21,13 @@ from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from broadsheet import collections, feeds, foryou
+from broadsheet import feeds
+from broadsheet.community import collections
+from broadsheet.community.tokens import Signer, TokenError
 from broadsheet.errors import BroadsheetError, Invalid, NotFound, TooMany, Unauthorized
 from broadsheet.models import User
+from broadsheet.personal import foryou
 from broadsheet.throttle import Throttle
-from broadsheet.tokens import Signer, TokenError
 from broadsheet.web import shapes
 from broadsheet.web.deps import absolute, current_user, engine, render, settings, store, today, voted
 from broadsheet.web.feeds import TYPES

@@ -8,11 +8,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from broadsheet import community, search
-from broadsheet.highlight import authors, highlight, snippet
-from broadsheet.metadata import display_text, display_title, tex_to_text
+from broadsheet import search
+from broadsheet.community import actions as community
+from broadsheet.ingest.metadata import display_text, display_title, tex_to_text
 from broadsheet.periods import Kind, Period, containing
-from broadsheet.search_params import SearchParams
+from broadsheet.search.highlight import authors, highlight, snippet
+from broadsheet.search.params import SearchParams
 from broadsheet.web import shapes
 from broadsheet.web.deps import (
     arxiv_id,

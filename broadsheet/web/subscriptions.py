@@ -14,8 +14,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from broadsheet.errors import BroadsheetError, Invalid
+from broadsheet.mail.subscriptions import CONFIRM_EVERY, Subscriptions, preferences
 from broadsheet.models import Preferences
-from broadsheet.subscriptions import CONFIRM_EVERY, Subscriptions, preferences
 from broadsheet.web.deps import current_user, render, settings, store
 from broadsheet.web.security import client_address, csrf_protect
 

@@ -1,6 +1,6 @@
 """Follows (authors, categories, saved searches), papers marked "not interested", and never-show rules.
 
-Also `paper_authors`, the index of who wrote what by normalised name (broadsheet.names), for author
+Also `paper_authors`, the index of who wrote what by normalised name (broadsheet.community.names), for author
 pages; filled here for the papers already stored, and by every paper insert or update afterwards.
 
 Revision ID: 0013
@@ -10,7 +10,7 @@ Revises: 0012
 import sqlalchemy as sa
 from alembic import op
 
-from broadsheet.names import normalise_name
+from broadsheet.community.names import normalise_name
 
 revision = "0013"
 down_revision = "0012"

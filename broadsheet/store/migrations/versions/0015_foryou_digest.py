@@ -1,4 +1,4 @@
-"""Digests can include a subscriber's For-you picks (broadsheet.foryou): `subscribers.for_you`.
+"""Digests can include a subscriber's For-you picks (broadsheet.personal.foryou): `subscribers.for_you`.
 
 Revision ID: 0015
 Revises: 0014

@@ -21,8 +21,8 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Any
 
-from broadsheet import accounts
-from broadsheet import collections as rules
+from broadsheet.community import accounts
+from broadsheet.community import collections as rules
 from broadsheet.errors import Forbidden
 from broadsheet.models import User
 from broadsheet.store import Store

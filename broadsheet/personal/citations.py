@@ -1,4 +1,4 @@
-"""Citations: papers written as BibTeX, RIS and CSL-JSON, for reference managers (broadsheet.references reads them).
+"""Citations: papers written as BibTeX, RIS and CSL-JSON, for reference managers (`references` reads them).
 
     bibtex(papers); ris(papers); csl_json(papers)       # one entry per paper, duplicates dropped
     citation_keys(papers)                               # ["smith2024attention", ...]
@@ -23,7 +23,7 @@ from bibtexparser.model import Entry, Field
 from pylatexenc.latexencode import unicode_to_latex  # type: ignore[import-untyped]
 
 from broadsheet import ids
-from broadsheet.metadata import display_text, display_title, tex_to_text
+from broadsheet.ingest.metadata import display_text, display_title, tex_to_text
 from broadsheet.models import Paper
 
 _STOPWORDS = frozenset(("a", "an", "the", "on", "of", "in", "for", "and", "to", "with", "from", "by", "at", "via",

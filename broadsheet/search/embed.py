@@ -25,11 +25,11 @@ from typing import Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from broadsheet.metadata import display_text, display_title
+from broadsheet.ingest.metadata import display_text, display_title
 from broadsheet.models import Paper
 
-VOCAB = Path(__file__).parent / "vocab" / "all-MiniLM-L6-v2.tokenizer.json.gz"
-MODEL = Path(__file__).parent / "model" / "all-MiniLM-L6-v2.fused-int8.onnx"  # scripts/build_model.py writes it
+VOCAB = Path(__file__).parents[1] / "vocab" / "all-MiniLM-L6-v2.tokenizer.json.gz"
+MODEL = Path(__file__).parents[1] / "model" / "all-MiniLM-L6-v2.fused-int8.onnx"  # scripts/build_model.py writes it
 Vectors = npt.NDArray[np.float32]
 Device = Literal["auto", "cpu", "cuda"]
 WINDOWS = 1  # a long text is embedded as up to this many windows of `max_tokens` word pieces, averaged

@@ -18,12 +18,13 @@ from email.mime.nonmultipart import MIMENonMultipart
 from email.utils import formataddr
 from zoneinfo import ZoneInfo
 
-from broadsheet import foryou, rank
+from broadsheet import rank
+from broadsheet.community.follows import visible
 from broadsheet.emails import mail_domain, render_html, render_text, set_headers
-from broadsheet.follows import visible
-from broadsheet.metadata import display_text, display_title, tex_to_text
+from broadsheet.ingest.metadata import display_text, display_title, tex_to_text
 from broadsheet.models import PaperView, Subscriber
 from broadsheet.periods import InvalidPeriod, Period, containing, parse_day, parse_week
+from broadsheet.personal import foryou
 from broadsheet.search import Engine, InvalidQuery
 from broadsheet.store import Store
 

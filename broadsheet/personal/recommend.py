@@ -40,8 +40,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 from threadpoolctl import threadpool_limits
 
-from broadsheet.logistic import logistic
-from broadsheet.names import normalise_name
+from broadsheet.community.names import normalise_name
+from broadsheet.personal.logistic import logistic
 
 Vector = npt.NDArray[np.float32]
 Matrix = npt.NDArray[np.float32]
@@ -96,7 +96,7 @@ class Reader:
     liked: Sequence[Liked] = ()
     disliked: Sequence[Vector] = ()  # vectors of "not interested" papers
     disliked_texts: Sequence[str] = ()  # their titles and abstracts
-    authors: frozenset[str] = frozenset()  # followed, normalised (broadsheet.names)
+    authors: frozenset[str] = frozenset()  # followed, normalised (broadsheet.community.names)
     categories: frozenset[str] = frozenset()
     searches: Mapping[str, frozenset[int]] = field(default_factory=dict)  # followed query -> keys it finds
 

@@ -5,7 +5,7 @@
     follows.add_rule(store, user, "word", "quantum")      # RULE_KINDS: category | word | author
     follows.blocked(paper, store.follows.interests(user.id))   # -> True: keep it off this reader's lists
 
-Names compare by `normalise_name` (broadsheet.names: NFKC, accents stripped, case-folded, spaces
+Names compare by `normalise_name` (broadsheet.community.names: NFKC, accents stripped, case-folded, spaces
 collapsed), exactly: "J. Smith" and "John Smith" are two people. A word rule matches whole words or
 phrases of the title or abstract, compared the same way ("Quantum" blocks "quantum-safe", not "quantumness").
 Every function raises a named error (broadsheet.errors) with a message for people.
@@ -17,11 +17,12 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from broadsheet import community, ids
+from broadsheet import ids
+from broadsheet.community import actions as community
+from broadsheet.community.names import fold, normalise_name
 from broadsheet.errors import Invalid, TooMany
-from broadsheet.metadata import xml_safe
+from broadsheet.ingest.metadata import xml_safe
 from broadsheet.models import Paper, PaperView, User
-from broadsheet.names import fold, normalise_name
 from broadsheet.store import Store
 from broadsheet.store.follows import FOLLOW_KINDS, RULE_KINDS, Full, Interests
 

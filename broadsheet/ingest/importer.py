@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import IO, Any, Literal
 from zoneinfo import ZoneInfo
 
-from broadsheet import dump, hf, metadata
-from broadsheet.dump import RecordError
+from broadsheet.ingest import dump, hf, metadata
+from broadsheet.ingest.dump import RecordError
 from broadsheet.models import DailyRecord, Paper, UpsertResult
 from broadsheet.store import Store
 

@@ -24,9 +24,10 @@ from zoneinfo import ZoneInfo
 import httpx
 from pydantic import ValidationError
 
-from broadsheet import ids, metadata
-from broadsheet.dump import RecordError
-from broadsheet.fetcher import Fetcher, Retry
+from broadsheet import ids
+from broadsheet.ingest import metadata
+from broadsheet.ingest.dump import RecordError
+from broadsheet.ingest.fetcher import Fetcher, Retry
 from broadsheet.models import DailyRecord, Paper
 from broadsheet.periods import local_day
 from broadsheet.shapes import DailyItemJson, PaperJson

@@ -25,11 +25,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
 
+from broadsheet.community.tokens import Signer, TokenError
 from broadsheet.errors import Invalid, TooMany
 from broadsheet.models import User
 from broadsheet.store import Store
 from broadsheet.store.users import Taken
-from broadsheet.tokens import Signer, TokenError
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9_-]{2,29}")
 EMAIL = re.compile(r"[^@\s<>\"'\x00-\x1f\x7f]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}")

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from broadsheet import ids
 from broadsheet.errors import Conflict, Forbidden, Invalid, NotFound, TooMany
-from broadsheet.metadata import xml_safe
+from broadsheet.ingest.metadata import xml_safe
 from broadsheet.models import Claim, Comment, PaperView, Submitter, User
 from broadsheet.store import Store
 from broadsheet.store.community import AlreadyListed, CapReached, ClaimConflict

@@ -8,6 +8,6 @@ from broadsheet.store import Store
 
 
 def make_engine(settings: Settings, store: Store) -> Engine:
-    from broadsheet.embed import MiniLM  # onnxruntime loads only for commands that search
+    from broadsheet.search.embed import MiniLM  # onnxruntime loads only for commands that search
 
     return Engine(store, MiniLM(max_tokens=settings.embed_max_tokens, device=settings.embed_device), settings.index_dir)

@@ -21,7 +21,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from broadsheet import ids, metadata
+from broadsheet import ids
+from broadsheet.ingest import metadata
 from broadsheet.models import Paper
 
 

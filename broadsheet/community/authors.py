@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from broadsheet.community.names import normalise_name
 from broadsheet.errors import Invalid, NotFound
 from broadsheet.models import PaperView, Submitter
-from broadsheet.names import normalise_name
 from broadsheet.store import Store
 from broadsheet.store.authors import CoAuthor, VerifiedClaim
 

@@ -5,7 +5,7 @@
 
 The key is NFKC, accents stripped (arXiv writes "Garc\\'ia" one day and "Garcia" the next),
 case-folded, a space after each full stop, whitespace collapsed, at most 300 characters.
-"J. Smith" and "John Smith" keep different keys: only a verified claim joins them (broadsheet.authors).
+"J. Smith" and "John Smith" keep different keys: only a verified claim joins them (broadsheet.community.authors).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The For-you feed: what the store knows about a reader, ranked by broadsheet.recommend, each pick with why.
+"""The For-you feed: what the store knows about a reader, ranked by broadsheet.personal.recommend, each pick with why.
 
     picks = for_you(store, engine, user)          # -> [Pick(view, reasons)], best first
     seed(store, user, pasted_text)                 # cold start: ids, BibTeX, RIS, CSL-JSON, a Zotero export
@@ -6,7 +6,7 @@
 Signals: upvotes ("which you upvoted"), papers in any of the reader's collections ("which you
 saved"), seeds ("which you gave as a seed"), papers marked "not interested" (negatives), and the
 authors, categories and searches they follow. Hidden papers and never-show rules
-(broadsheet.follows.blocked) keep papers off the list whatever their score.
+(broadsheet.community.follows.blocked) keep papers off the list whatever their score.
 
 Candidates are the papers new in the last `DAYS` days (listed on Daily Papers or first published
 then); when nothing is that new (a demo or an old import), the `DAYS` days up to the newest listing.
@@ -38,16 +38,17 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from broadsheet import collections, recommend, references
+from broadsheet.community import collections
+from broadsheet.community.follows import blocked
 from broadsheet.errors import Invalid, TooMany
-from broadsheet.follows import blocked
 from broadsheet.models import Paper, PaperView, User
+from broadsheet.personal import recommend, references
 from broadsheet.search import Engine, InvalidQuery
+from broadsheet.search.vectors import Vectors
 from broadsheet.store import Store
 from broadsheet.store.collections import AlreadyIn, Collection, Full
 from broadsheet.store.follows import Interests
 from broadsheet.store.foryou import Like, Signals
-from broadsheet.vectors import Vectors
 
 DAYS = 7  # the recent period the feed ranks
 MAX_CANDIDATES = 20_000  # the newest papers of the period, at most

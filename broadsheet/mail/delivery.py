@@ -26,13 +26,13 @@ from typing import Protocol
 
 from broadsheet import rank
 from broadsheet.config import Settings
-from broadsheet.digest import DigestPeriod, Selector, compose, message_id
-from broadsheet.mailer import PermanentFailure, TemporaryFailure
+from broadsheet.mail.digest import DigestPeriod, Selector, compose, message_id
+from broadsheet.mail.mailer import PermanentFailure, TemporaryFailure
+from broadsheet.mail.subscriptions import Subscriptions
 from broadsheet.models import Subscriber
 from broadsheet.search import Engine
 from broadsheet.store import Store
 from broadsheet.store.digests import Delivery
-from broadsheet.subscriptions import Subscriptions
 
 MAX_ATTEMPTS = 6  # runs that may meet a temporary failure before the delivery counts as failed
 CHUNK = 32  # digests built, then claimed in one transaction, before they are sent

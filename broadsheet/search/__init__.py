@@ -40,13 +40,13 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from broadsheet import ids, rank
-from broadsheet.embed import Embedder
-from broadsheet.lexical import LexicalIndex, Matches
-from broadsheet.metadata import display_title
+from broadsheet.ingest.metadata import display_title
 from broadsheet.models import Filters, SearchHit
 from broadsheet.periods import InvalidPeriod, parse_date
+from broadsheet.search.embed import Embedder
+from broadsheet.search.lexical import LexicalIndex, Matches
+from broadsheet.search.vectors import Vector, Vectors, open_vectors
 from broadsheet.store import Store
-from broadsheet.vectors import Vector, Vectors, open_vectors
 
 MAX_QUERY = 250
 MAX_TERMS = 32

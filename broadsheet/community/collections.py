@@ -13,9 +13,9 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
-from broadsheet import community
+from broadsheet.community import actions as community
 from broadsheet.errors import Conflict, Forbidden, Invalid, NotFound, TooMany
-from broadsheet.metadata import xml_safe
+from broadsheet.ingest.metadata import xml_safe
 from broadsheet.models import User
 from broadsheet.store import Store
 from broadsheet.store.collections import AlreadyIn, Collection, Full, TitleTaken

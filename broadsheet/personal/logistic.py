@@ -2,7 +2,7 @@
 
     w = logistic(x, y, sample_weights, penalty=0.1)     # weights, bias last; score = x @ w[:-1] + w[-1]
 
-Used by broadsheet.recommend (a reader's liked papers against the pool, on unit paper vectors).
+Used by broadsheet.personal.recommend (a reader's liked papers against the pool, on unit paper vectors).
 """
 
 from __future__ import annotations

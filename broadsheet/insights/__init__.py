@@ -5,8 +5,8 @@
     insights(papers, embedder, doc_vectors=vecs)  # reuse stored paper vectors (same embedder) to skip one call
 
 No language model: the summary is the abstract's sentence that best states the contribution
-(`broadsheet.summary`), the keywords are candidate noun phrases from the title and abstract ranked
-against the paper's MiniLM vector with maximal marginal relevance (`broadsheet.keywords`). Both are
+(`broadsheet.insights.summary`), the keywords are candidate noun phrases from the title and abstract ranked
+against the paper's MiniLM vector with maximal marginal relevance (`broadsheet.insights.keywords`). Both are
 extracted from the text, so they never say anything the abstract does not. TeX is turned into text
 first (pylatexenc). Papers are embedded batch by batch: three embedding calls per batch (papers,
 sentences, candidate phrases), never one per phrase. `METHOD` and `VERSION` are stored with each
@@ -23,10 +23,10 @@ import numpy as np
 from pylatexenc.latex2text import LatexNodes2Text  # type: ignore[import-untyped]
 from pylatexenc.latexwalker import LatexWalker, LatexWalkerError  # type: ignore[import-untyped]
 
-from broadsheet import keywords, summary
-from broadsheet.embed import Embedder, Vectors
-from broadsheet.metadata import decode_tex
+from broadsheet.ingest.metadata import decode_tex
+from broadsheet.insights import keywords, summary
 from broadsheet.models import Paper
+from broadsheet.search.embed import Embedder, Vectors
 
 METHOD = "extractive-mmr"
 VERSION = 1

@@ -15,15 +15,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from broadsheet import ids
-from broadsheet.accounts import AccountError, check_email
+from broadsheet.community.accounts import AccountError, check_email
+from broadsheet.community.tokens import Signer, TokenError, secret_key
 from broadsheet.config import Settings
-from broadsheet.digest import Links
 from broadsheet.emails import notice
 from broadsheet.errors import Gone, Invalid, NotFound, TooMany
-from broadsheet.metadata import xml_safe
+from broadsheet.ingest.metadata import xml_safe
+from broadsheet.mail.digest import Links
 from broadsheet.models import Preferences, Subscriber
 from broadsheet.store import Store
-from broadsheet.tokens import Signer, TokenError, secret_key
 from broadsheet.worker import queue_mail
 
 CONFIRM_TTL = timedelta(days=3)

@@ -1,8 +1,8 @@
-"""Reading references: the arXiv ids in what people paste or export (writing them: broadsheet.citations).
+"""Reading references: the arXiv ids in what people paste or export (writing them: broadsheet.personal.citations).
 
     arxiv_ids_in("2401.00001v2, https://arxiv.org/abs/hep-th/9901001")   # ["2401.00001", "hep-th/9901001"]
     arxiv_ids_in(open("My Library.bib").read())                         # BibTeX, RIS, CSL-JSON, a Zotero export
-    bibtex(papers); ris(papers); csl_json(papers)                         # writing: broadsheet.citations
+    bibtex(papers); ris(papers); csl_json(papers)                         # writing: broadsheet.personal.citations
 
 Reading looks only where a format keeps an arXiv id: BibTeX `eprint` (with `archivePrefix`/`eprinttype`
 arXiv or none), `arxivId`, `url`, `doi` (10.48550/arXiv.…), `note`, `journal`, `number`; RIS `UR`, `DO`, `N1`,
@@ -24,7 +24,7 @@ import rispy  # type: ignore[import-untyped]
 from bibtexparser.entrypoint import parse_string
 
 from broadsheet import ids
-from broadsheet.citations import Name, arxiv_doi, bibtex, citation_keys, csl_json, name_of, ris
+from broadsheet.personal.citations import Name, arxiv_doi, bibtex, citation_keys, csl_json, name_of, ris
 
 __all__ = ["MAX_IDS", "MAX_TEXT", "Name", "arxiv_doi", "arxiv_ids_in", "bibtex", "citation_keys", "csl_json",
            "name_of", "ris"]  # fmt: skip  # the writers, kept importable from here

@@ -1,0 +1,1 @@
+"""People and what they do: accounts, tokens, submissions, votes, comments, collections, follows."""

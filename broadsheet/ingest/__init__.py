@@ -1,0 +1,1 @@
+"""Getting papers in: arXiv dumps and listings, Hugging Face, metadata rules, full text."""

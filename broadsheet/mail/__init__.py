@@ -1,0 +1,1 @@
+"""Mail out: the SMTP mailer, digests, their delivery ledger, subscriptions."""

@@ -1,0 +1,1 @@
+"""A research feed of one's own: For-you ranking, recommendations, reference exports."""
