@@ -1,25 +1,10 @@
 """A real headless Chromium walks the site (the screenshots of every page: test_browser_screens.py)."""
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from community_site import Site
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail("Chromium is missing: `make test` installs the Debian chromium package")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
+from playwright.sync_api import Browser, Page, expect
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ The README shows the main ones. On phones the header must stay compact and never
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,8 +14,7 @@ import pytest
 from community_site import PASSWORD, Site
 from fastapi.testclient import TestClient
 from PIL import Image
-from playwright.sync_api import Browser, Page, sync_playwright
-from test_browser import ARGS, CHROMIUM
+from playwright.sync_api import Browser, Page
 
 from broadsheet.community import authors
 from broadsheet.mail.subscriptions import Subscriptions
@@ -65,16 +63,6 @@ SHOTS_TAKEN = (
     Shot("following", "/following", signed_in=True),
     Shot("settings", "/settings", signed_in=True),
 )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail("Chromium is missing: `make test` installs the Debian chromium package")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
