@@ -35,8 +35,8 @@ from broadsheet.models import User
 from broadsheet.search import Engine
 from broadsheet.store import Store
 from broadsheet.throttle import Throttle
-from broadsheet.web import agents, api, shapes
-from broadsheet.web.deps import TRENDING_POOL, VOTES_PER_MINUTE, _check_bearer, now, period
+from broadsheet.web import agents, shapes
+from broadsheet.web.deps import TRENDING_POOL, VOTES_PER_MINUTE, _check_bearer, now, period, verified_authors
 
 MAX_RESULTS = 50
 Json = dict[str, Any]
@@ -144,7 +144,7 @@ def build(settings: Settings, store: Store, engine: Engine, *, token: str | None
         """One paper's details: title, authors, abstract, links, upvotes, comments (Hugging Face's shape)."""
         with _refusals():
             view = community.paper_of(store, arxiv_id)
-        return shapes.paper(view, claimed=api.verified_authors(store, view))
+        return shapes.paper(view, claimed=verified_authors(store, view))
 
     @server.tool()
     def read_paper(arxiv_id: ArxivId) -> str:

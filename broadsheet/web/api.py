@@ -36,8 +36,8 @@ from broadsheet.web.deps import (
     store,
     trending_pool,
     trending_weights,
+    verified_authors,
 )
-from broadsheet.web.deps import verified_authors as verified_authors  # re-exported: mcp_server uses api's
 from broadsheet.web.follows import unblocked
 
 router = APIRouter(prefix="/api", tags=["api"])
