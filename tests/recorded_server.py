@@ -38,7 +38,8 @@ class RecordedServer:
         self.faults: dict[str, deque[Reply]] = defaultdict(deque)
         self.log: list[tuple[float, str, Query]] = []
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        # a short poll so that shutdown() returns at once instead of after the default half second
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.02,), daemon=True)
 
     @property
     def url(self) -> str:

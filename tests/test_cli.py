@@ -118,6 +118,7 @@ def test_a_huge_version_skips_one_line_and_keeps_the_rest(tmp_path: Path) -> Non
     )
 
 
+@pytest.mark.slow  # imports the whole demo set
 def test_demo_recent_lists_demo_papers_today_once_and_marks_them(tmp_path: Path) -> None:
     from datetime import UTC, datetime
 

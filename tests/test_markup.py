@@ -60,6 +60,7 @@ def test_raw_html_is_shown_as_text() -> None:
     assert "&lt;b&gt;not bold&lt;/b&gt;" in render("<b>not bold</b>")
 
 
+@pytest.mark.slow  # a hundred hypothesis examples
 @given(st.text(max_size=300))
 def test_any_text_renders_to_allowed_tags_only(text: str) -> None:
     assert safe(render(text))
