@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint readme chromium clean model
+.PHONY: run test fast lint readme chromium clean model
 
 run: $(VENV)/.installed
 	$(BIN)/broadsheet serve
@@ -14,6 +14,10 @@ test: $(VENV)/.installed-test chromium lint
 	$(BIN)/pytest
 	BROADSHEET_TEST_BACKEND=postgresql $(BIN)/pytest --ignore=tests/test_browser.py --ignore=tests/test_embed.py \
 	  --ignore=tests/test_insights.py --ignore=tests/test_schema.py
+
+# The edit loop: every test but the slow ones (real model, servers, browser, subprocesses), on every core.
+fast: $(VENV)/.installed-test
+	$(BIN)/pytest -m "not slow" -n auto
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check broadsheet tests scripts benchmarks

@@ -15,12 +15,14 @@ from typing import Any
 import postgres
 import pytest
 import uvicorn
+from argon2 import PasswordHasher, profiles
 from community_site import Site
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from recorded_server import RecordedServer, Reply
 
 from broadsheet import demo
+from broadsheet.community import accounts
 from broadsheet.config import Settings
 from broadsheet.search import Engine
 from broadsheet.search.embed import minilm_name
@@ -40,6 +42,16 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     if BACKEND == "postgresql" and "database_url" not in overrides:
         values["database_url"] = postgres.fresh_database()
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashes() -> Iterator[None]:
+    """argon2's cheapest profile in this process: the production profile costs ~0.1 s a hash, and the tests make
+    hundreds; servers started as processes of their own keep it. `test_accounts` checks the production profile."""
+    production = accounts._hasher
+    accounts._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    yield
+    accounts._hasher = production
 
 
 @pytest.fixture

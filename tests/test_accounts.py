@@ -5,12 +5,14 @@ import email.policy
 import re
 import threading
 
+import argon2
 import httpx
 import pytest
 from community_site import PASSWORD, Site, token
 from fastapi.testclient import TestClient
 
 from broadsheet.community import accounts
+from broadsheet.store import Store
 
 
 def test_forty_parallel_guesses_from_one_address_get_at_most_five_password_checks(site: Site, live: str) -> None:
@@ -103,3 +105,16 @@ def test_password_reset_by_email_works_once(site: Site) -> None:
     again = TestClient(site.app)
     reused = again.post("/password/reset", data=form | {"csrf_token": token(again), "password": "yet another phrase"})
     assert reused.status_code == 400 and "already used" in reused.text
+
+
+def test_passwords_are_stored_as_argon2id_with_rfc_9106s_low_memory_profile(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(accounts, "_hasher", argon2.PasswordHasher.from_parameters(accounts.PASSWORD_PROFILE))
+    accounts.sign_up(store, "ada", None, "correct horse battery staple")
+    found = store.users.password_hash("ada")
+    assert found is not None and found[1] is not None
+    assert argon2.extract_parameters(found[1]) == argon2.profiles.RFC_9106_LOW_MEMORY
+    assert accounts.log_in(store, "ada", "correct horse battery staple", client="127.0.0.1").username == "ada"
+    assert accounts._verify(accounts._DUMMY, "a password nobody has")  # the decoy is a real production-cost hash
+    assert argon2.extract_parameters(accounts._DUMMY) == argon2.profiles.RFC_9106_LOW_MEMORY

@@ -11,10 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from broadsheet.models import Filters, Paper
-from broadsheet.search import Engine, InvalidQuery, make_filters, standardised
+from broadsheet.search import Engine, InvalidQuery, Weights, combine, make_filters, standardised
 from broadsheet.search.embed import MiniLM, embed_pending, paper_text
 from broadsheet.search.highlight import stem
-from broadsheet.search.lexical import LexicalIndex
+from broadsheet.search.lexical import LexicalIndex, Matches
 from broadsheet.search.vectors import VectorIndex
 from broadsheet.store import Store
 
@@ -245,3 +245,17 @@ def test_longer_queries_fuse_the_two_lists_as_z_scores() -> None:
     expected = {k: 0.4 * z_lex.get(k, -1.2247) + 0.6 * z_sem[k] for k in semantic}  # missing: BM25's lowest
     assert fused == pytest.approx(expected, abs=1e-3)
     assert standardised({}, {5: 0.3}, 0.4) == {5: 0.0}  # one candidate: no spread, no division by zero
+
+
+def test_a_bag_of_keywords_of_up_to_sixteen_words_ranks_papers_with_every_word_first() -> None:
+    """Three keyphrases typed together are often 11-16 words ("verifiable reasoning curriculum-based supervised
+    fine-tuning multi-domain reinforcement learning"); with the all-words tier stopping at 10 words, the paper
+    holding every one of them fell to 12th behind papers closer in meaning (queries.py keywords, tuning half:
+    hybrid nDCG@10 0.939 at 10 words, 0.954 at 16, BM25 alone 0.945)."""
+    found = Matches(scores={1: 34.3, 2: 40.9}, all_words={1}, phrase=set(), author=set())
+    semantic = {1: 0.58, 2: 0.61, 3: 0.70}
+    for words in (11, 16):
+        fused = combine(found, semantic, words, Weights())
+        assert max(fused, key=lambda k: fused[k]) == 1
+    fused = combine(found, semantic, 17, Weights())  # a sentence-length query: the fused score alone
+    assert {tier for tier, _ in fused.values()} == {0} and max(fused, key=lambda k: fused[k]) != 1

@@ -21,7 +21,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from argon2 import PasswordHasher
+from argon2 import Parameters, PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
 
@@ -36,7 +36,8 @@ EMAIL = re.compile(r"[^@\s<>\"'\x00-\x1f\x7f]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-
 MIN_PASSWORD, MAX_PASSWORD = 8, 256
 VERIFY_TTL = timedelta(days=3)
 RESET_TTL = timedelta(hours=1)
-_hasher = PasswordHasher()
+PASSWORD_PROFILE: Parameters = profiles.RFC_9106_LOW_MEMORY  # argon2id, 3 passes over 64 MiB, 4 lanes
+_hasher = PasswordHasher.from_parameters(PASSWORD_PROFILE)  # a hash records its parameters: old hashes still verify
 _DUMMY = _hasher.hash("a password nobody has")  # verified against when a username is unknown (same timing)
 
 
