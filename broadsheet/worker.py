@@ -78,7 +78,7 @@ def request_full_text(store: Store, view: PaperView, *, now: datetime | None = N
     fetched for an older version of the paper, a "fulltext" job is queued (one per paper and version, however
     many ask). None: nothing stored and the queue is full."""
     at = now or datetime.now(UTC)
-    paper, paper_id = view.paper, store.papers.id_of(view.paper.arxiv_id)
+    paper, paper_id = view.paper, view.row_id if view.row_id is not None else store.papers.id_of(view.paper.arxiv_id)
     if paper_id is None:
         return None
     stored = store.fulltexts.get(paper_id)
@@ -177,19 +177,19 @@ class Worker:
         if report.missing:
             raise Final(f"arXiv has no paper {job.key}")
         self._embed(job.key)
-        row_id, view = self.store.papers.id_of(job.key), self.store.papers.get(job.key)
-        if row_id is not None and view is not None:  # its summary and keywords, for its card and page right away
-            self.store.insights.save([(row_id, insights([view.paper], self.embedder)[0])])
+        view = self.store.papers.get(job.key)
+        if view is not None and view.row_id is not None:  # its summary and keywords, for its card and page now
+            self.store.insights.save([(view.row_id, insights([view.paper], self.embedder)[0])])
         wanted = job.payload.get("submit")
         if wanted:
             self._submit(job.key, wanted)
 
     def _embed(self, arxiv_id: str) -> None:
         """Embed the fetched paper (only it: a bulk backlog is `broadsheet embed`'s work), so search finds it."""
-        row_id, view = self.store.papers.id_of(arxiv_id), self.store.papers.get(arxiv_id)
-        if row_id is not None and view is not None:
+        view = self.store.papers.get(arxiv_id)
+        if view is not None and view.row_id is not None:
             vector = self.embedder.embed([paper_text(view.paper)])[0]
-            self.store.embeddings.save(self.embedder.name, [(row_id, vector)])
+            self.store.embeddings.save(self.embedder.name, [(view.row_id, vector)])
 
     def _submit(self, arxiv_id: str, wanted: dict[str, Any]) -> None:
         user = self.store.users.by_id(int(wanted["user_id"]))

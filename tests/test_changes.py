@@ -46,3 +46,15 @@ def test_the_marker_moves_on_commit_not_when_a_writer_starts(settings: Settings,
         assert store.changes.current() == before
     assert store.changes.current() != before  # committed
     other.close()
+
+
+@pytest.mark.postgres_only
+def test_the_marker_takes_a_new_connection_when_the_server_drops_its_own(store: Store) -> None:
+    """A restart or an idle timeout kills the marker's connection; the next read reconnects once, silently."""
+    assert store.changes.current() is not None
+    own = store.changes._postgresql
+    assert own is not None
+    with store.db.write() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": own.driver_connection.info.backend_pid})
+    assert store.changes.current() is not None
+    assert store.changes._postgresql is not own

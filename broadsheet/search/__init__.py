@@ -378,7 +378,7 @@ def _title_match(store: Store, text: str, candidates: list[int]) -> int | None:
     wanted = _norm(text)
     for view in store.papers.views(candidates):
         if _norm(display_title(view.paper.title)) == wanted:
-            return store.papers.id_of(view.paper.arxiv_id)
+            return view.row_id
     return None
 
 

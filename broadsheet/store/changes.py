@@ -59,21 +59,25 @@ class Changes:
     def _snapshot(self) -> str:
         """One round trip on the marker's own connection (no pool checkout, no transaction); one retry."""
         with self._lock:
-            for attempt in (1, 2):
-                try:
-                    if self._postgresql is None:
-                        self._postgresql = self.db.engine.raw_connection()
-                        self._postgresql.driver_connection.autocommit = True
-                    cursor = self._postgresql.cursor()
-                    cursor.execute(SNAPSHOT)
-                    value = str(cursor.fetchone()[0])
-                    cursor.close()
-                    return value
-                except Exception:  # the server restarted or dropped the connection: take a new one once
-                    self._drop()
-                    if attempt == 2:
-                        raise
-        raise AssertionError("unreachable")
+            try:
+                return self._read_snapshot()
+            except Exception:  # the server restarted or dropped the connection: take a new one once
+                self._drop()
+            try:
+                return self._read_snapshot()
+            except Exception:
+                self._drop()
+                raise
+
+    def _read_snapshot(self) -> str:
+        if self._postgresql is None:
+            self._postgresql = self.db.engine.raw_connection()
+            self._postgresql.driver_connection.autocommit = True
+        cursor = self._postgresql.cursor()
+        cursor.execute(SNAPSHOT)
+        value = str(cursor.fetchone()[0])
+        cursor.close()
+        return value
 
     def _drop(self) -> None:
         if self._postgresql is not None:

@@ -285,7 +285,7 @@ def collect_page(request: Request, paper_id: str, user: UserDep) -> Response:
     db = store(request)
     mine = db.collections.listing(owners=[user.username], viewer_id=user.id, by_position=True,
                                   limit=rules.MAX_COLLECTIONS + 1)  # fmt: skip
-    holding = db.collections.holding(user.id, db.papers.id_of(view.paper.arxiv_id) or 0)
+    holding = db.collections.holding(user.id, view.row_id or db.papers.id_of(view.paper.arxiv_id) or 0)
     context = {"view": view, "collections": mine, "holding": holding, "slug": rules.slug, "rules": rules}
     return render(request, "collection_save.html", context)
 
