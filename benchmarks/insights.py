@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from broadsheet import insights  # noqa: E402
+from broadsheet.config import Settings  # noqa: E402
 from broadsheet.insights import keywords, summary  # noqa: E402
 from broadsheet.models import Paper  # noqa: E402
 from broadsheet.search.embed import MiniLM  # noqa: E402
@@ -152,10 +153,12 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="only the first N papers with both references")
     parser.add_argument("--skip", type=int, default=0, help="with --limit: skip the first M such papers")
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--tokens", type=int, default=None, help="the embedder's token limit (default: the setting's)")
     args = parser.parse_args()
     refs = load(args.data / "hf-daily-papers" / "items.jsonl.gz", args.limit, args.skip if args.limit else 0)
     papers = [r.paper for r in refs]
-    embedder = MiniLM(threads=args.threads)
+    tokens = args.tokens or Settings.model_fields["embed_max_tokens"].default
+    embedder = MiniLM(threads=args.threads, max_tokens=tokens)
     embedder.embed(["warm-up"])
     started = time.perf_counter()
     ours = insights.insights(papers, embedder)

@@ -278,7 +278,7 @@ def sweep(args: argparse.Namespace) -> None:
                 v = engine.vectors.vector(row_id)
                 if v is not None:
                     sem[row_id] = float(v @ vec)
-            cache.append((q, boosts, engine, found, sem, len(words)))
+            cache.append((q, boosts, engine, found, sem, words))
     names = _names(engines)
     for boosts in BOOST_GRID:
         for weights in weight_grid():
@@ -286,8 +286,8 @@ def sweep(args: argparse.Namespace) -> None:
             for kind in dict.fromkeys(q.kind for q in queries):
                 chosen = [c for c in cache if c[0].kind == kind and c[1] == boosts]
                 runs = []
-                for q, _, engine, found, sem, n in chosen:
-                    scores = search.combine(found, sem, n, weights)
+                for q, _, engine, found, sem, words in chosen:
+                    scores = search.combine(found, sem, words, weights)
                     ranked = sorted(scores, key=lambda k: scores[k], reverse=True)
                     ranked = search._exact_first(engine.store, q.text, ranked, search.Filters())
                     runs.append([names[id(engine)][k] for k in ranked[:100]])
@@ -302,11 +302,7 @@ BOOST_GRID = [(1.0, 1.0, 0.5), (1.0, 0.0, 0.0)]  # (author boost, phrase bonus, 
 
 def weight_grid() -> list[search.Weights]:  # (a function: engines before Weights existed still run `run`)
     return [
-        search.Weights(alpha=a, short_alpha=s, tier_words=t, min_cosine=m)
-        for a in (0.3,)
-        for s in (0.3, 0.5, 0.7)
-        for t in (0, 3, 6, 10)
-        for m in (0.4,)
+        search.Weights(one_word_alpha=o, bag_alpha=b) for o in (0.5, 0.7, 0.9, 0.95, 1.0) for b in (0.4, 0.5, 0.6, 0.7)
     ]
 
 

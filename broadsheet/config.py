@@ -54,11 +54,12 @@ class Settings(BaseSettings):
         description="Trending: what one comment counts for, in upvotes (0: comments are shown but do not rank).",
     )
     embed_max_tokens: int = Field(
-        128,
+        96,
         ge=16,
         le=512,
-        description="Word pieces of title + abstract the embedding model reads; the rest is cut off (256: about 2.5x"
-        " slower). Part of the vectors' model name: changing it means running `broadsheet embed` again.",
+        description="Word pieces of title + abstract the embedding model reads; the rest is cut off (128: about"
+        " 1.4x slower, 256: about 3.5x). Part of the vectors' model name: changing it means running `broadsheet"
+        " embed` again.",
     )
     embed_device: Literal["auto", "cpu", "cuda"] = Field(
         "auto",

@@ -184,7 +184,8 @@ def test_api_requests_keep_the_gap_and_retry_rate_exceeded(server: RecordedServe
     assert list(api.fetch_ids(client, ids, url=url)) == []
     times = [t for t, _ in server.requests("/api/query")]
     assert len(times) == 6  # 3 tries for the first id, then 3 batches of at most 100 ids
-    assert min(b - a for a, b in itertools.pairwise(times)) >= 0.29
+    # the client spaces the starts 0.3 s apart; the server sees arrivals, late by a few ms (tens on a loaded machine)
+    assert min(b - a for a, b in itertools.pairwise(times)) >= 0.25
     with pytest.raises(api.ArxivApiError, match="incorrect id format"):
         list(api.fetch_ids(client, ["abc"], url=url))
 

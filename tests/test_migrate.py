@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from broadsheet import demo
 from broadsheet.cli import app
+from broadsheet.config import Settings
 from broadsheet.insights import Insight
 from broadsheet.models import Paper, Preferences
 from broadsheet.search.embed import minilm_name
@@ -28,7 +29,7 @@ from broadsheet.store.engine import normalise_url
 from broadsheet.store.harvests import HarvestKey
 from broadsheet.store.schema import embeddings
 
-MODEL = minilm_name(128)
+MODEL = minilm_name(Settings.model_fields["embed_max_tokens"].default)  # the demo ships these vectors
 VECTORS = 300
 runner = CliRunner()
 

@@ -22,23 +22,12 @@ import numpy.typing as npt
 import snowballstemmer  # type: ignore[import-untyped]
 from lemminflect import getAllLemmas  # type: ignore[import-untyped]
 
+from broadsheet.words import FUNCTION_WORDS
+
 Vector = npt.NDArray[np.float32]
 
 MAX_WORDS = 4  # longest candidate phrase (HF's keywords: 97 % have 1-4 words)
 POOL = 60  # candidates embedded per paper (the rest are dropped by their prior)
-
-_FUNCTION_WORDS = """
-a about above across after again against all almost along already also although always am among an and
-another any anyone anything are around as at be because been before being below between both but by can
-cannot could did do does doing done down during each either else enough etc even ever every few for from
-further had has have having he her here hers herself him himself his how however i if in into is it its
-itself just least less many may me might more most much must my myself neither no nor not now of off
-often on once one only onto or other others otherwise our ours ourselves out over own per perhaps rather
-same several she should since so some such than that the their theirs them themselves then there thereby
-therefore these they this those though through thus to together too toward towards under unless until up
-upon us very via was we well were what whatever when where whereas whether which while who whom whose why
-will with within without would yet you your yours via vs versus i.e. e.g. et al. etc. cf. ie eg
-"""
 
 _ABSTRACT_WORDS = """
 able achieve achieved achieves achieving across address addressed addresses addressing adopt adopting
@@ -68,7 +57,7 @@ surpasses take takes third three two typically understand used useful uses using
 utilizes utilizing various vary way ways whole wide widely yield yields
 """
 
-STOPWORDS = frozenset(_FUNCTION_WORDS.split()) | frozenset(_ABSTRACT_WORDS.split())
+STOPWORDS = FUNCTION_WORDS | frozenset(_ABSTRACT_WORDS.split())
 _GENERIC_WORDS = """
 large tasks task framework tool methods method design use problem problems approach approaches study
 studies open robust ability challenge challenges report work works issue issues result results experiment

@@ -6,9 +6,12 @@
     engine.similar("2401.01234", limit=5)                        # nearest papers by vector
 
 Ranking, for what people type (benchmarks/queries.py measures each kind):
-- a query of up to TIER_WORDS words ranks in tiers: papers with an author of exactly that name,
-  then papers with the query as a phrase, then papers with every word, then the rest; within a
-  tier by the fused score (one- and two-word queries lean on BM25: their vectors say little);
+- a query of up to TIER_WORDS words ranks in tiers: papers with an author of exactly that name (or,
+  for one word that is mostly a surname in the corpus, of that surname), then papers with the query
+  as a phrase, then papers with every word in the title, then with every word anywhere, then the
+  rest; within a tier by the fused score (one- and two-word queries lean on BM25: their vectors
+  say little; so do bags of keywords without function words and queries whose every word is in
+  some paper's title, BAG_ALPHA);
 - longer queries (sentences, claims) by the fused score alone; from three words on, the two lists'
   scores as z-scores, not min-max scaled (SciFact tuning half: 0.717 nDCG@10 against 0.711);
 - an unknown word one edit from an indexed word is corrected (the page says so); further away,
@@ -33,7 +36,7 @@ import statistics
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -47,13 +50,16 @@ from broadsheet.search.embed import Embedder
 from broadsheet.search.lexical import LexicalIndex, Matches
 from broadsheet.search.vectors import Vector, Vectors, open_vectors
 from broadsheet.store import Store
+from broadsheet.words import FUNCTION_WORDS
 
 MAX_QUERY = 250
 MAX_TERMS = 32
 ALPHA = 0.4  # weight of BM25 in the z-score fusion of longer queries; tuned on SciFact's tuning half (queries.py)
-SHORT_ALPHA = 0.5  # the weight of BM25 for queries of one or two words (a name, a term: vectors know little)
+SHORT_ALPHA = 0.5  # the weight of BM25 for queries of two words (a name, a term: vectors know little)
+ONE_WORD_ALPHA = 0.95  # ... and of one word (a surname, a term), where a vector knows even less; tuned
 SHORT_WORDS = 2
-TIER_WORDS = 16  # queries of at most this many words rank author-name, phrase, then all-words matches first; tuned
+BAG_ALPHA = 0.6  # z-score weight of BM25 for 3..TIER_WORDS words without function words, or all in one title
+TIER_WORDS = 16  # queries of at most this many words rank author, phrase, title, all-words matches first; tuned
 MIN_COSINE = 0.4  # a paper sharing no query word is a result only this close in meaning (nonsense -> none)
 CANDIDATES = 100  # from each engine before fusion
 QUERY_CACHE = 1024  # query vectors kept (embedding the query is most of a search's time)
@@ -71,7 +77,9 @@ class Weights:
 
     alpha: float = ALPHA
     short_alpha: float = SHORT_ALPHA
+    one_word_alpha: float = ONE_WORD_ALPHA
     short_words: int = SHORT_WORDS
+    bag_alpha: float = BAG_ALPHA
     tier_words: int = TIER_WORDS
     min_cosine: float = MIN_COSINE
 
@@ -264,7 +272,7 @@ class Engine:
         semantic = {n.paper_id: n.score for n in self.vectors.search(query, limit=pool)}
         extra = self.vectors.vectors(list(found.scores.keys() - semantic.keys()))  # lexical-only: one batch
         semantic.update({row_id: float(vec @ query) for row_id, vec in extra.items()})
-        return combine(found, semantic, len(words), self.weights)
+        return combine(found, semantic, words, self.weights)
 
     def _spelling(self, text: str) -> tuple[str, list[str]]:
         """The query to search (typos of unknown words corrected when each is one edit from a known word)
@@ -291,14 +299,20 @@ class Engine:
         return [SearchHit(v, n.score) for v, n in zip(views, found, strict=False)]
 
 
-def combine(found: Matches, semantic: dict[int, float], words: int, weights: Weights) -> dict[int, tuple[int, float]]:
-    """(tier, fused score) per candidate of a query of `words` words; papers sharing no word with the query
-    and not close in meaning are cut."""
-    short = words <= weights.tier_words
-    if words <= weights.short_words:
-        fused = rank.convex(found.scores, semantic, weights.short_alpha)
+def combine(
+    found: Matches, semantic: dict[int, float], words: Sequence[str], weights: Weights
+) -> dict[int, tuple[int, float]]:
+    """(tier, fused score) per candidate of a query of these words; papers sharing no word with the query
+    and not close in meaning are cut. The fewer the words, and a bag of keywords more than a sentence, the
+    more BM25 counts."""
+    short = len(words) <= weights.tier_words
+    if len(words) <= weights.short_words:
+        alpha = weights.one_word_alpha if len(words) == 1 else weights.short_alpha
+        fused = rank.convex(found.scores, semantic, alpha)
     else:
-        fused = standardised(found.scores, semantic, weights.alpha)
+        bag = not any(w.lower() in FUNCTION_WORDS for w in words)  # keywords, not a sentence
+        titled = bool(found.title)  # some title holds every word: a title, half remembered
+        fused = standardised(found.scores, semantic, weights.bag_alpha if (short and bag) or titled else weights.alpha)
     return {
         k: (_tier(k, found) if short else 0, v)
         for k, v in fused.items()
@@ -329,10 +343,13 @@ _SORT_KEYS: dict[str, Callable[[SearchHit], Any]] = {
 
 
 def _tier(row_id: int, found: Matches) -> int:
-    """3: an author's name is the query; 2: the query as a phrase; 1: every query word; 0: the rest."""
+    """4: an author's name is the query; 3: the query as a phrase; 2: every query word in the title (a title
+    half remembered); 1: every query word; 0: the rest."""
     if row_id in found.author:
-        return 3
+        return 4
     if row_id in found.phrase:
+        return 3
+    if row_id in found.title:
         return 2
     return 1 if row_id in found.all_words else 0
 

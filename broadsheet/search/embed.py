@@ -96,7 +96,7 @@ class MiniLM:
     def __init__(
         self,
         *,
-        max_tokens: int = 128,
+        max_tokens: int = 96,
         windows: int = WINDOWS,
         threads: int | None = None,
         device: Device = "auto",

@@ -10,9 +10,10 @@ rebuilt. Several processes may refresh; tantivy's writer lock lets one at a time
 
 Fields: title and abstract stemmed (Snowball English); authors lower-cased but not stemmed, one
 value per author, so "Peiwen Zhang" is a phrase inside one name and "Zhang" alone a name word;
-`plain` (the title's words as written) for typo-tolerant (fuzzy) matches; `vocabulary` (every
-word as written) for spelling suggestions. `match()` returns, besides BM25 scores, which papers
-hold every query word, the query as a phrase, or an author of that name: search ranks those first.
+`surname` (each author's last word) for one-word name queries; `plain` (the title's words as written) for
+typo-tolerant (fuzzy) matches; `vocabulary` (every word as written) for spelling suggestions. `match()`
+returns, besides BM25 scores, which papers hold every query word (in their title, or anywhere), the query
+as a phrase, or an author of that name (a full name, or a surname typed alone): search ranks those first.
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ PAIR_BOOST = 0.5  # each pair of neighbouring query words found side by side in 
 PAIR_WORDS = 8  # ... in queries of at most this many words (keyword lists; it costs claims: queries.py)
 FUZZY_BOOST = 0.5  # a title word one edit away (a typo) adds this constant
 FUZZY_MIN = 5  # words shorter than this are never matched fuzzily (too many neighbours)
-SCHEMA_VERSION = 2  # 2: authors unstemmed, one value per author (phrases); unstemmed words for fuzzy matches
+SURNAME_SHARE = 0.5  # a one-word query is a surname when at least this share of the papers holding it have an
+# author of that surname (80K papers: "zhang" 15,450 of 15,539, "song" 2,393 of 2,764; "long" 410 of 9,293: a word)
+SCHEMA_VERSION = 3  # 2: authors unstemmed, one value per author (phrases), plain title words; 3: surnames
 BATCH = 5000
 
 
@@ -50,6 +53,7 @@ def _schema() -> tantivy.Schema:
     builder.add_text_field("title", stored=False, tokenizer_name="en_stem")
     builder.add_text_field("abstract", stored=False, tokenizer_name="en_stem")
     builder.add_text_field("authors", stored=False, tokenizer_name="default")  # names: lower-cased, not stemmed
+    builder.add_text_field("surname", stored=False, tokenizer_name="default")  # each author's last word
     builder.add_text_field("plain", stored=False, tokenizer_name="default", index_option="freq")  # title words as typed
     builder.add_text_field("vocabulary", stored=False, tokenizer_name="default", index_option="basic")
     return builder.build()
@@ -62,7 +66,8 @@ class Matches:
     scores: dict[int, float]  # paper id -> BM25 (any word; phrase and fuzzy bonuses included)
     all_words: set[int]  # papers containing every query word (in any field)
     phrase: set[int]  # papers containing the query as a phrase in the title or abstract
-    author: set[int]  # papers with an author whose name is the query (two or more words)
+    title: set[int]  # papers whose title holds every query word (a typo: a title word one edit away)
+    author: set[int]  # papers with an author whose name is the query, or whose surname a one-word query is
 
 
 T = TypeVar("T")
@@ -169,9 +174,9 @@ class LexicalIndex:
         return self._top(self._any(words), limit)
 
     def match(self, words: list[str], *, limit: int) -> Matches:
-        """Scores of the `limit` best papers for any word, and the papers matching all words or the phrase."""
+        """Scores of the `limit` best papers for any word, and the papers matching the tiers' conditions."""
         if not words or limit <= 0:
-            return Matches({}, set(), set(), set())
+            return Matches({}, set(), set(), set(), set())
         scores = dict(self._top(self._ranking(words), limit))
         every = self._top(self._all(words), limit)
         for row_id, value in every:
@@ -181,7 +186,19 @@ class LexicalIndex:
         if len(words) > 1:
             phrase = {r for r, _ in self._top(self._phrase(words, ["title", "abstract"]), limit)}
             author = {r for r, _ in self._top(self._phrase(words, ["authors"]), limit)}
-        return Matches(scores, {r for r, _ in every}, phrase, author)
+        elif self._is_surname(words[0]):
+            author = {r for r, _ in self._top(self.index.parse_query(words[0], ["surname"]), limit)}
+        title = {r for r, _ in self._top(self._in_title(words), limit)}
+        return Matches(scores, {r for r, _ in every}, phrase, title, author)
+
+    def _is_surname(self, word: str) -> bool:
+        """Whether most papers holding `word` (as written, any field) have an author of that surname."""
+        low = word.lower()
+        if not low.isalpha():
+            return False
+        searcher = self.index.searcher()
+        named = searcher.doc_freq("surname", low)
+        return named > 0 and named >= SURNAME_SHARE * searcher.doc_freq("vocabulary", low)
 
     def frequency(self, word: str) -> int:
         """In how many papers the (unstemmed, lower-cased) word occurs."""
@@ -202,6 +219,17 @@ class LexicalIndex:
 
     def _all(self, words: list[str]) -> tantivy.Query:
         return tantivy.Query.boolean_query([(tantivy.Occur.Must, self._any([w])) for w in words])
+
+    def _in_title(self, words: list[str]) -> tantivy.Query:
+        """Every word in the title; a word no paper holds (a typo) may be a title word one edit away."""
+        clauses = []
+        for word in words:
+            query = self.index.parse_query(word, ["title"])
+            if len(word) >= FUZZY_MIN and not self.frequency(word):
+                near = tantivy.Query.fuzzy_term_query(self.index.schema, "plain", word, distance=1)
+                query = tantivy.Query.boolean_query([(tantivy.Occur.Should, query), (tantivy.Occur.Should, near)])
+            clauses.append((tantivy.Occur.Must, query))
+        return tantivy.Query.boolean_query(clauses)
 
     def _phrase(self, words: list[str], fields: list[str]) -> tantivy.Query:
         return self.index.parse_query('"' + " ".join(words) + '"', fields, field_boosts=BOOSTS)
@@ -244,5 +272,7 @@ def _document(change: Change) -> tantivy.Document:
     doc = tantivy.Document(id=change.id, title=change.title, abstract=change.abstract, plain=change.title)
     for name in change.authors:
         doc.add_text("authors", name)
+        if parts := name.split():
+            doc.add_text("surname", parts[-1])
     doc.add_text("vocabulary", f"{change.title} {change.abstract} {' '.join(change.authors)}")
     return doc
