@@ -153,12 +153,11 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="only the first N papers with both references")
     parser.add_argument("--skip", type=int, default=0, help="with --limit: skip the first M such papers")
     parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--tokens", type=int, default=None, help="the embedder's token limit (default: the setting's)")
+    parser.add_argument("--tokens", type=int, default=Settings.model_fields["embed_max_tokens"].default)
     args = parser.parse_args()
     refs = load(args.data / "hf-daily-papers" / "items.jsonl.gz", args.limit, args.skip if args.limit else 0)
     papers = [r.paper for r in refs]
-    tokens = args.tokens or Settings.model_fields["embed_max_tokens"].default
-    embedder = MiniLM(threads=args.threads, max_tokens=tokens)
+    embedder = MiniLM(threads=args.threads, max_tokens=args.tokens)
     embedder.embed(["warm-up"])
     started = time.perf_counter()
     ours = insights.insights(papers, embedder)

@@ -191,13 +191,28 @@ def subset(data: Path, n: int, name: str = "arxiv") -> Store:
     return store
 
 
-def corpus_queries(store: Store, sizes: dict[str, int]) -> list[Query]:
+def stored_papers(store: Store) -> dict[str, Paper]:
     with store.db.read() as conn:
         ids = [r[0] for r in conn.exec_driver_sql("SELECT id FROM papers ORDER BY id")]
-    papers = {v.paper.arxiv_id: v.paper for v in store.papers.views(ids)}
+    return {v.paper.arxiv_id: v.paper for v in store.papers.views(ids)}
+
+
+def corpus_queries(store: Store, sizes: dict[str, int]) -> list[Query]:
+    papers = stored_papers(store)
     out = keyword_queries(papers, random.Random(SEED), sizes["keywords"])
     out += author_queries(papers, random.Random(SEED + 1), sizes["authors"])
     return out + title_queries(papers, random.Random(SEED + 2), sizes["titles"])
+
+
+def with_extra_typo_titles(store: Store, queries: list[Query], seed: int | None) -> list[Query]:
+    """With a seed: the typo-title queries replaced by more of them for tuning, drawn with that seed, kept when
+    in the tuning half and holding none of any reporting query's papers (the title tier was chosen on these)."""
+    if seed is None:
+        return queries
+    reported = frozenset().union(*(q.relevant for q in queries if q.half == "report"))
+    extra = title_queries(stored_papers(store), random.Random(seed), 6000)
+    extra = [q for q in extra if q.kind == "typo-titles" and q.half == "tune" and not q.relevant & reported]
+    return [q for q in queries if q.kind != "typo-titles"] + extra
 
 
 def demo_store(data: Path) -> Store:
@@ -217,6 +232,7 @@ def run(args: argparse.Namespace) -> None:
     sizes = {"keywords": args.per_type, "authors": args.per_type, "titles": args.per_type}
     only_claims = args.types == ["claims"]
     queries = claim_queries() if only_claims else corpus_queries(arxiv, sizes) + claim_queries()
+    queries = with_extra_typo_titles(arxiv, queries, args.extra_typo_titles)
     queries = [q for q in queries if not args.types or q.kind in args.types]
     if args.claim_docs:  # judged documents outside the subset are dropped, and claims left with none
         kept = {v.paper.arxiv_id for v in scifact.papers.views(list(range(1, args.claim_docs + 1)))}
@@ -253,7 +269,8 @@ def sweep(args: argparse.Namespace) -> None:
     arxiv = arxiv or open_store(args.data / "arxiv")
     scifact = subset(args.data, args.claim_docs, "scifact") if args.claim_docs else open_store(args.data / "scifact")
     sizes = {"keywords": args.per_type, "authors": args.per_type, "titles": args.per_type}
-    queries = [q for q in corpus_queries(arxiv, sizes) + claim_queries() if q.half == "tune"]
+    queries = with_extra_typo_titles(arxiv, corpus_queries(arxiv, sizes) + claim_queries(), args.extra_typo_titles)
+    queries = [q for q in queries if q.half == "tune"]
     queries = [q for q in queries if not args.types or q.kind in args.types]
     if args.claim_docs:  # judged documents outside the subset are dropped, and claims left with none
         kept = {v.paper.arxiv_id for v in scifact.papers.views(list(range(1, args.claim_docs + 1)))}
@@ -342,6 +359,10 @@ def main() -> None:
     parser.add_argument("--sanity", type=int, default=100, help="queries per type and half for arxiv-sanity (slow)")
     parser.add_argument("--cap", type=int, default=0, help="at most N queries per type and half (default: all)")
     parser.add_argument("--types", nargs="*", default=[])
+    parser.add_argument(
+        "--extra-typo-titles", type=int, default=None, metavar="SEED",
+        help="typo-titles: a larger tuning-only set drawn with this seed (none of the reporting half's papers)",
+    )  # fmt: skip
     parser.add_argument("--modes", nargs="*", default=["lexical", "vector", "hybrid", "arxiv-sanity"])
     args = parser.parse_args()
     if args.command == "prepare":

@@ -132,12 +132,14 @@ def test_search_api_filters_highlights_and_similar(client: TestClient) -> None:
 # -- what people type: names, short keyword queries, typos, nonsense (issue 11) -----------------------
 
 
-def papers_by(store: Store, name: str) -> set[str]:
+def authors_of(store: Store) -> dict[str, list[str]]:
     with store.db.read() as conn:
         rows = conn.exec_driver_sql("SELECT arxiv_id, authors FROM papers").all()
-    return {
-        arxiv_id for arxiv_id, authors in rows if name in (json.loads(authors) if isinstance(authors, str) else authors)
-    }
+    return {arxiv_id: json.loads(authors) if isinstance(authors, str) else authors for arxiv_id, authors in rows}
+
+
+def papers_by(store: Store, name: str) -> set[str]:
+    return {arxiv_id for arxiv_id, names in authors_of(store).items() if name in names}
 
 
 @pytest.mark.slow
@@ -154,13 +156,7 @@ def test_an_author_name_finds_that_authors_papers_first(engine: Engine, demo_sto
 
 
 def papers_with_surname(store: Store, surname: str) -> set[str]:
-    with store.db.read() as conn:
-        rows = conn.exec_driver_sql("SELECT arxiv_id, authors FROM papers").all()
-    return {
-        arxiv_id
-        for arxiv_id, authors in rows
-        if any(n.split()[-1] == surname for n in (json.loads(authors) if isinstance(authors, str) else authors))
-    }
+    return {arxiv_id for arxiv_id, names in authors_of(store).items() if any(n.split()[-1] == surname for n in names)}
 
 
 @pytest.mark.slow

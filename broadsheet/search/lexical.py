@@ -174,7 +174,8 @@ class LexicalIndex:
         return self._top(self._any(words), limit)
 
     def match(self, words: list[str], *, limit: int) -> Matches:
-        """Scores of the `limit` best papers for any word, and the papers matching the tiers' conditions."""
+        """Scores of the `limit` best papers for any word, and the papers matching the tiers' conditions
+        (`words` lower-cased, as `search.terms` gives them)."""
         if not words or limit <= 0:
             return Matches({}, set(), set(), set(), set())
         scores = dict(self._top(self._ranking(words), limit))
@@ -192,13 +193,13 @@ class LexicalIndex:
         return Matches(scores, {r for r, _ in every}, phrase, title, author)
 
     def _is_surname(self, word: str) -> bool:
-        """Whether most papers holding `word` (as written, any field) have an author of that surname."""
-        low = word.lower()
-        if not low.isalpha():
+        """Whether most papers holding `word` (lower-cased, as search's terms are; any field) have an author of
+        that surname."""
+        if not word.isalpha():
             return False
         searcher = self.index.searcher()
-        named = searcher.doc_freq("surname", low)
-        return named > 0 and named >= SURNAME_SHARE * searcher.doc_freq("vocabulary", low)
+        named = searcher.doc_freq("surname", word)
+        return named > 0 and named >= SURNAME_SHARE * searcher.doc_freq("vocabulary", word)
 
     def frequency(self, word: str) -> int:
         """In how many papers the (unstemmed, lower-cased) word occurs."""
