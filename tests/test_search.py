@@ -160,12 +160,14 @@ def papers_with_surname(store: Store, surname: str) -> set[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("surname", ["Abraham", "Alam", "Anderson"])
+@pytest.mark.parametrize("surname", ["Abraham", "Alam", "Anderson", "Ali", "Cameron"])
 @pytest.mark.parametrize("mode", ["hybrid", "lexical"])
 def test_a_surname_alone_finds_that_surnames_papers_first(
     engine: Engine, demo_store: Store, surname: str, mode: Mode
 ) -> None:
-    """Before, papers without that author came between (BM25 over long author lists, typo-tolerant title words)."""
+    """Before, papers without that author came between (BM25 over long author lists, typo-tolerant title words);
+    and for a surname that is more often a given name ("Ali": 5 papers with an author surnamed Ali, 32 with an
+    Ali), papers by the Alis with other surnames."""
     theirs = papers_with_surname(demo_store, surname)
     top = {h.view.paper.arxiv_id for h in engine.search(surname, limit=len(theirs), mode=mode)}
     assert 1 < len(theirs) <= 5 and top == theirs
@@ -180,6 +182,16 @@ def test_a_half_remembered_title_finds_that_paper_first(engine: Engine, remember
     """Words dropped, one misspelt (queries.py's typo-titles): papers whose title holds every word come first.
     Before, papers with the words anywhere and closer in meaning came first (3rd and 2nd)."""
     assert engine.search(remembered, limit=1)[0].view.paper.arxiv_id == arxiv_id
+
+
+@pytest.mark.slow
+def test_a_typo_some_abstract_repeats_still_matches_a_title_word(engine: Engine) -> None:
+    """The word "transfomer" is in an abstract but in no title: it may be a title word one edit away (the title tier).
+    Before, only a word no paper held was matched so."""
+    words = ["vision", "transfomer", "distillation"]
+    assert engine.lexical.frequency("transfomer") > 0
+    found = engine.lexical.match(words, limit=100)
+    assert engine.store.papers.id_of("2606.19483") in found.title  # LEAP: ... Vision Transformer Distillation
 
 
 def both_words(paper: Paper) -> bool:

@@ -7,7 +7,7 @@
 
 Ranking, for what people type (benchmarks/queries.py measures each kind):
 - a query of up to TIER_WORDS words ranks in tiers: papers with an author of exactly that name (or,
-  for one word that is mostly a surname in the corpus, of that surname), then papers with the query
+  for one word found mostly in authors' names and someone's surname, of that surname), then papers with the query
   as a phrase, then papers with every word in the title, then with every word anywhere, then the
   rest; within a tier by the fused score (one- and two-word queries lean on BM25: their vectors
   say little; so do bags of keywords without function words and queries whose every word is in

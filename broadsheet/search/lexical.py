@@ -41,8 +41,9 @@ PAIR_BOOST = 0.5  # each pair of neighbouring query words found side by side in 
 PAIR_WORDS = 8  # ... in queries of at most this many words (keyword lists; it costs claims: queries.py)
 FUZZY_BOOST = 0.5  # a title word one edit away (a typo) adds this constant
 FUZZY_MIN = 5  # words shorter than this are never matched fuzzily (too many neighbours)
-SURNAME_SHARE = 0.5  # a one-word query is a surname when at least this share of the papers holding it have an
-# author of that surname (80K papers: "zhang" 15,450 of 15,539, "song" 2,393 of 2,764; "long" 410 of 9,293: a word)
+SURNAME_SHARE = 0.5  # a one-word query is a name when at least this share of the papers holding it have it in an
+# author's name (80K papers: "zhang" 15,450 of 15,539, "song" 2,393 of 2,764; "long" 410 of 9,293: a word); papers
+# with an author of that surname then come first (a given name that is also someone's surname: "sinan")
 SCHEMA_VERSION = 3  # 2: authors unstemmed, one value per author (phrases), plain title words; 3: surnames
 BATCH = 5000
 
@@ -187,19 +188,19 @@ class LexicalIndex:
         if len(words) > 1:
             phrase = {r for r, _ in self._top(self._phrase(words, ["title", "abstract"]), limit)}
             author = {r for r, _ in self._top(self._phrase(words, ["authors"]), limit)}
-        elif self._is_surname(words[0]):
+        elif self._is_name(words[0]):
             author = {r for r, _ in self._top(self.index.parse_query(words[0], ["surname"]), limit)}
         title = {r for r, _ in self._top(self._in_title(words), limit)}
         return Matches(scores, {r for r, _ in every}, phrase, title, author)
 
-    def _is_surname(self, word: str) -> bool:
-        """Whether most papers holding `word` (lower-cased, as search's terms are; any field) have an author of
-        that surname."""
+    def _is_name(self, word: str) -> bool:
+        """Whether `word` (lower-cased, as search's terms are) is someone's surname and most papers holding it
+        (any field) have it in an author's name, as a surname or a given name."""
         if not word.isalpha():
             return False
         searcher = self.index.searcher()
-        named = searcher.doc_freq("surname", word)
-        return named > 0 and named >= SURNAME_SHARE * searcher.doc_freq("vocabulary", word)
+        named = searcher.doc_freq("authors", word)
+        return searcher.doc_freq("surname", word) > 0 and named >= SURNAME_SHARE * searcher.doc_freq("vocabulary", word)
 
     def frequency(self, word: str) -> int:
         """In how many papers the (unstemmed, lower-cased) word occurs."""
@@ -222,11 +223,12 @@ class LexicalIndex:
         return tantivy.Query.boolean_query([(tantivy.Occur.Must, self._any([w])) for w in words])
 
     def _in_title(self, words: list[str]) -> tantivy.Query:
-        """Every word in the title; a word no paper holds (a typo) may be a title word one edit away."""
+        """Every word in the title; a word no title holds (a typo) may be a title word one edit away."""
         clauses = []
+        searcher = self.index.searcher()
         for word in words:
             query = self.index.parse_query(word, ["title"])
-            if len(word) >= FUZZY_MIN and not self.frequency(word):
+            if len(word) >= FUZZY_MIN and not searcher.doc_freq("plain", word):
                 near = tantivy.Query.fuzzy_term_query(self.index.schema, "plain", word, distance=1)
                 query = tantivy.Query.boolean_query([(tantivy.Occur.Should, query), (tantivy.Occur.Should, near)])
             clauses.append((tantivy.Occur.Must, query))
