@@ -7,15 +7,16 @@
 
 Ranking, for what people type (benchmarks/queries.py measures each kind):
 - a query of up to TIER_WORDS words ranks in tiers: papers with an author of exactly that name (or,
-  for one word found mostly in authors' names and someone's surname, of that surname), then papers with the query
-  as a phrase, then papers with every word in the title, then with every word anywhere, then the
-  rest; within a tier by the fused score (one- and two-word queries lean on BM25: their vectors
-  say little; so do bags of keywords without function words and queries whose every word is in
-  some paper's title, BAG_ALPHA);
+  for one word found mostly in authors' names and someone's surname, of that surname), then papers with
+  the query as a phrase, then papers with every word in the title as typed, then by its stem, then
+  with every word anywhere, then the rest; within a tier by the fused score (one- and two-word
+  queries lean on BM25: their vectors say little; so do bags of keywords without function words
+  and queries whose every word is in some paper's title, BAG_ALPHA);
 - longer queries (sentences, claims) by the fused score alone; from three words on, the two lists'
   scores as z-scores, not min-max scaled (SciFact tuning half: 0.717 nDCG@10 against 0.711);
 - an unknown word one edit from an indexed word is corrected (the page says so); further away,
-  it is only suggested;
+  it is only suggested; a correction that changes the first two letters must be PREFIX_ODDS times
+  more common than one that keeps them;
 - a paper sharing no word with the query must be at least MIN_COSINE close in meaning, so
   nonsense gets no results instead of fifty weak ones.
 
@@ -60,6 +61,7 @@ ONE_WORD_ALPHA = 0.95  # ... and of one word (a surname, a term), where a vector
 SHORT_WORDS = 2
 BAG_ALPHA = 0.6  # z-score weight of BM25 for 3..TIER_WORDS words without function words, or all in one title
 TIER_WORDS = 16  # queries of at most this many words rank author, phrase, title, all-words matches first; tuned
+PREFIX_ODDS = 100  # a spelling correction that changes the first two letters must be this many times more common
 MIN_COSINE = 0.4  # a paper sharing no query word is a result only this close in meaning (nonsense -> none)
 CANDIDATES = 100  # from each engine before fusion
 QUERY_CACHE = 1024  # query vectors kept (embedding the query is most of a search's time)
@@ -343,11 +345,13 @@ _SORT_KEYS: dict[str, Callable[[SearchHit], Any]] = {
 
 
 def _tier(row_id: int, found: Matches) -> int:
-    """4: an author's name is the query; 3: the query as a phrase; 2: every query word in the title (a title
-    half remembered); 1: every query word; 0: the rest."""
+    """5: an author's name is the query; 4: the query as a phrase; 3: every query word in the title as typed,
+    2: or its stem (a title half remembered); 1: every query word; 0: the rest."""
     if row_id in found.author:
-        return 4
+        return 5
     if row_id in found.phrase:
+        return 4
+    if row_id in found.typed:
         return 3
     if row_id in found.title:
         return 2
@@ -373,9 +377,14 @@ def edits(a: str, b: str, most: int) -> int:
 
 
 def _closest(word: str, known: list[tuple[str, int]]) -> tuple[str, int] | None:
-    """The most frequent known word fewest edits away (1 for short words, 2 from 7 letters), or None."""
+    """The most frequent known word fewest edits away (1 for short words, 2 from 7 letters), or None; a word
+    not starting with the typed first two letters counts PREFIX_ODDS times rarer (typos come later, mostly)."""
     most = 2 if len(word) >= 7 else 1
-    scored = [(edits(word, w, most), -n, w) for w, n in known if n >= 2 and abs(len(w) - len(word)) <= most]
+    scored = [
+        (edits(word, w, most), -(n if w[:2] == word[:2] else n / PREFIX_ODDS), w)
+        for w, n in known
+        if n >= 2 and abs(len(w) - len(word)) <= most
+    ]
     best = min((s for s in scored if s[0] <= most), default=None)
     return (best[2], best[0]) if best else None
 

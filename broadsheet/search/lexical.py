@@ -11,15 +11,18 @@ rebuilt. Several processes may refresh; tantivy's writer lock lets one at a time
 Fields: title and abstract stemmed (Snowball English); authors lower-cased but not stemmed, one
 value per author, so "Peiwen Zhang" is a phrase inside one name and "Zhang" alone a name word;
 `surname` (each author's last word) for one-word name queries; `plain` (the title's words as written) for
-typo-tolerant (fuzzy) matches; `vocabulary` (every word as written) for spelling suggestions. `match()`
-returns, besides BM25 scores, which papers hold every query word (in their title, or anywhere), the query
-as a phrase, or an author of that name (a full name, or a surname typed alone): search ranks those first.
+titles remembered as written and typo-tolerant (fuzzy) matches; `vocabulary` (every word as written) for
+spelling suggestions. `match()` returns, besides BM25 scores, which papers hold every query word (in their
+title, as typed or stemmed, or anywhere), the query as a phrase, or an author of that name (a full name, or a
+surname typed alone): search ranks those first.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
+import string
 import threading
 import time
 from collections.abc import Callable
@@ -69,6 +72,7 @@ class Matches:
     phrase: set[int]  # papers containing the query as a phrase in the title or abstract
     title: set[int]  # papers whose title holds every query word (a typo: a title word one edit away)
     author: set[int]  # papers with an author whose name is the query, or whose surname a one-word query is
+    typed: set[int] = dataclasses.field(default_factory=set)  # title papers holding every word as typed (unstemmed)
 
 
 T = TypeVar("T")
@@ -190,8 +194,9 @@ class LexicalIndex:
             author = {r for r, _ in self._top(self._phrase(words, ["authors"]), limit)}
         elif self._is_name(words[0]):
             author = {r for r, _ in self._top(self.index.parse_query(words[0], ["surname"]), limit)}
-        title = {r for r, _ in self._top(self._in_title(words), limit)}
-        return Matches(scores, {r for r, _ in every}, phrase, title, author)
+        title = {r for r, _ in self._top(self._in_title(words, "title"), limit)}
+        typed = {r for r, _ in self._top(self._in_title(words, "plain"), limit)} & title if title else set()
+        return Matches(scores, {r for r, _ in every}, phrase, title, author, typed)
 
     def _is_name(self, word: str) -> bool:
         """Whether `word` (lower-cased, as search's terms are) is someone's surname and most papers holding it
@@ -207,12 +212,16 @@ class LexicalIndex:
         return int(self.index.searcher().doc_freq("vocabulary", word.lower()))
 
     def neighbours(self, word: str) -> list[tuple[str, int]]:
-        """Spelling candidates: indexed words starting with the word's first two letters, either way round,
-        with their paper counts."""
+        """Spelling candidates, with their paper counts: indexed words starting as the word does, or as it would
+        with its first two letters swapped, or its second letter dropped, mistyped or one too many (a typo in the
+        first letter is not looked for: too many candidates, and rare)."""
         low = word.lower()
+        prefixes = [low[:2], low[1::-1]]
+        if len(low) >= 3:
+            prefixes += [low[0] + low[2:4], *(low[0] + c + low[i] for i in (1, 2) for c in string.ascii_lowercase)]
         searcher = self.index.searcher()
         found: dict[str, int] = {}
-        for prefix in dict.fromkeys([low[:2], low[1::-1]]):
+        for prefix in dict.fromkeys(prefixes):
             found.update((str(t), int(n)) for t, n in searcher.terms_with_prefix("vocabulary", prefix))
         return list(found.items())
 
@@ -222,12 +231,16 @@ class LexicalIndex:
     def _all(self, words: list[str]) -> tantivy.Query:
         return tantivy.Query.boolean_query([(tantivy.Occur.Must, self._any([w])) for w in words])
 
-    def _in_title(self, words: list[str]) -> tantivy.Query:
-        """Every word in the title; a word no title holds (a typo) may be a title word one edit away."""
+    def _in_title(self, words: list[str], field: str) -> tantivy.Query:
+        """Every word in the title (`field` "title": stemmed, "plain": as typed); a word no title holds (a typo)
+        may be a title word one edit away."""
         clauses = []
         searcher = self.index.searcher()
         for word in words:
-            query = self.index.parse_query(word, ["title"])
+            if field == "plain":
+                query = tantivy.Query.term_query(self.index.schema, "plain", word)
+            else:
+                query = self.index.parse_query(word, [field])
             if len(word) >= FUZZY_MIN and not searcher.doc_freq("plain", word):
                 near = tantivy.Query.fuzzy_term_query(self.index.schema, "plain", word, distance=1)
                 query = tantivy.Query.boolean_query([(tantivy.Occur.Should, query), (tantivy.Occur.Should, near)])
