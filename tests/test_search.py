@@ -329,7 +329,7 @@ def test_a_bag_of_keywords_of_up_to_sixteen_words_ranks_papers_with_every_word_f
     fine-tuning multi-domain reinforcement learning"); with the all-words tier stopping at 10 words, the paper
     holding every one of them fell to 12th behind papers closer in meaning (queries.py keywords, tuning half:
     hybrid nDCG@10 0.939 at 10 words, 0.954 at 16, BM25 alone 0.945)."""
-    found = Matches(scores={1: 34.3, 2: 40.9}, all_words={1}, phrase=set(), title=set(), author=set())
+    found = Matches(scores={1: 34.3, 2: 40.9}, all_words={1}, phrase=set(), title=set(), author=set(), typed=set())
     semantic = {1: 0.58, 2: 0.61, 3: 0.70}
     for n in (11, 16):
         fused = combine(found, semantic, [f"word{i}" for i in range(n)], Weights())
@@ -343,7 +343,9 @@ def test_the_fewer_the_words_and_the_fewer_function_words_the_more_bm25_counts()
     at 0.5, 0.9639 at 0.9, 0.9640 at 0.95 and 1.0, BM25 alone 0.9639); two words 0.5; 3-16 keywords without
     function words 0.6 (keywords 0.9195 -> 0.9229, claims 0.7113 -> 0.7134), and so do queries whose every word
     is in some title (1,473 extra typo-title queries: 0.9977 -> 0.9982); a sentence 0.4 (queries.py sweep)."""
-    found = Matches(scores={1: 10.0, 2: 7.0, 3: 1.0}, all_words={1, 2, 3}, phrase=set(), title=set(), author=set())
+    found = Matches(
+        scores={1: 10.0, 2: 7.0, 3: 1.0}, all_words={1, 2, 3}, phrase=set(), title=set(), author=set(), typed=set()
+    )
     semantic = {1: 0.2, 2: 0.9, 3: 0.5}
 
     def fused(words: str) -> dict[int, float]:

@@ -19,7 +19,6 @@ surname typed alone): search ranks those first.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import json
 import string
@@ -72,7 +71,7 @@ class Matches:
     phrase: set[int]  # papers containing the query as a phrase in the title or abstract
     title: set[int]  # papers whose title holds every query word (a typo: a title word one edit away)
     author: set[int]  # papers with an author whose name is the query, or whose surname a one-word query is
-    typed: set[int] = dataclasses.field(default_factory=set)  # title papers holding every word as typed (unstemmed)
+    typed: set[int]  # of those, papers whose title holds every query word as typed (unstemmed)
 
 
 T = TypeVar("T")
@@ -182,7 +181,7 @@ class LexicalIndex:
         """Scores of the `limit` best papers for any word, and the papers matching the tiers' conditions
         (`words` lower-cased, as `search.terms` gives them)."""
         if not words or limit <= 0:
-            return Matches({}, set(), set(), set(), set())
+            return Matches({}, set(), set(), set(), set(), set())
         scores = dict(self._top(self._ranking(words), limit))
         every = self._top(self._all(words), limit)
         for row_id, value in every:
@@ -194,8 +193,8 @@ class LexicalIndex:
             author = {r for r, _ in self._top(self._phrase(words, ["authors"]), limit)}
         elif self._is_name(words[0]):
             author = {r for r, _ in self._top(self.index.parse_query(words[0], ["surname"]), limit)}
-        title = {r for r, _ in self._top(self._in_title(words, "title"), limit)}
-        typed = {r for r, _ in self._top(self._in_title(words, "plain"), limit)} & title if title else set()
+        title = {r for r, _ in self._top(self._in_title(words), limit)}
+        typed = {r for r, _ in self._top(self._in_title(words, as_typed=True), limit)} & title if title else set()
         return Matches(scores, {r for r, _ in every}, phrase, title, author, typed)
 
     def _is_name(self, word: str) -> bool:
@@ -231,18 +230,18 @@ class LexicalIndex:
     def _all(self, words: list[str]) -> tantivy.Query:
         return tantivy.Query.boolean_query([(tantivy.Occur.Must, self._any([w])) for w in words])
 
-    def _in_title(self, words: list[str], field: str) -> tantivy.Query:
-        """Every word in the title (`field` "title": stemmed, "plain": as typed); a word no title holds (a typo)
-        may be a title word one edit away."""
+    def _in_title(self, words: list[str], *, as_typed: bool = False) -> tantivy.Query:
+        """Every word in the title, by its stem or `as_typed`; a word no title holds (a typo) may be a title word
+        one edit away."""
         clauses = []
         searcher = self.index.searcher()
+        schema = self.index.schema
         for word in words:
-            if field == "plain":
-                query = tantivy.Query.term_query(self.index.schema, "plain", word)
-            else:
-                query = self.index.parse_query(word, [field])
+            query = (
+                tantivy.Query.term_query(schema, "plain", word) if as_typed else self.index.parse_query(word, ["title"])
+            )
             if len(word) >= FUZZY_MIN and not searcher.doc_freq("plain", word):
-                near = tantivy.Query.fuzzy_term_query(self.index.schema, "plain", word, distance=1)
+                near = tantivy.Query.fuzzy_term_query(schema, "plain", word, distance=1)
                 query = tantivy.Query.boolean_query([(tantivy.Occur.Should, query), (tantivy.Occur.Should, near)])
             clauses.append((tantivy.Occur.Must, query))
         return tantivy.Query.boolean_query(clauses)
