@@ -8,15 +8,16 @@
 Ranking, for what people type (benchmarks/queries.py measures each kind):
 - a query of up to TIER_WORDS words ranks in tiers: papers with an author of exactly that name (or,
   for one word found mostly in authors' names and someone's surname, of that surname), then papers with
-  the query as a phrase, then papers with every word in the title as typed, then by its stem, then
-  with every word anywhere, then the rest; within a tier by the fused score (one- and two-word
+  the query as a phrase, then papers with every word in the title as typed (for three words or more,
+  the titles the query is most of first: a title half remembered), then by its stem, then with every
+  word anywhere, then the rest; within a tier by the fused score (one- and two-word
   queries lean on BM25: their vectors say little; so do bags of keywords without function words
   and queries whose every word is in some paper's title, BAG_ALPHA);
 - longer queries (sentences, claims) by the fused score alone; from three words on, the two lists'
   scores as z-scores, not min-max scaled (SciFact tuning half: 0.717 nDCG@10 against 0.711);
 - an unknown word one edit from an indexed word is corrected (the page says so); further away,
-  it is only suggested; a correction that changes the first two letters must be PREFIX_ODDS times
-  more common than one that keeps them;
+  it is only suggested; a correction that changes the first two letters must be
+  spelling.PREFIX_ODDS times more common than one that keeps them;
 - a paper sharing no word with the query must be at least MIN_COSINE close in meaning, so
   nonsense gets no results instead of fifty weak ones.
 
@@ -41,7 +42,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from broadsheet import ids, rank
 from broadsheet.ingest.metadata import display_title
@@ -49,6 +50,7 @@ from broadsheet.models import Filters, SearchHit
 from broadsheet.periods import InvalidPeriod, parse_date
 from broadsheet.search.embed import Embedder
 from broadsheet.search.lexical import LexicalIndex, Matches
+from broadsheet.search.spelling import closest
 from broadsheet.search.vectors import Vector, Vectors, open_vectors
 from broadsheet.store import Store
 from broadsheet.words import FUNCTION_WORDS
@@ -61,7 +63,7 @@ ONE_WORD_ALPHA = 0.95  # ... and of one word (a surname, a term), where a vector
 SHORT_WORDS = 2
 BAG_ALPHA = 0.6  # z-score weight of BM25 for 3..TIER_WORDS words without function words, or all in one title
 TIER_WORDS = 16  # queries of at most this many words rank author, phrase, title, all-words matches first; tuned
-PREFIX_ODDS = 100  # a spelling correction that changes the first two letters must be this many times more common
+FIT_WORDS = 3  # from this many words, titles holding every word as typed rank by how much of the title they are
 MIN_COSINE = 0.4  # a paper sharing no query word is a result only this close in meaning (nonsense -> none)
 CANDIDATES = 100  # from each engine before fusion
 QUERY_CACHE = 1024  # query vectors kept (embedding the query is most of a search's time)
@@ -94,6 +96,15 @@ class Results:
     total: int  # results in the ranking (every page of it); 0 -> "No papers match"
     searched: str  # the query as searched: the typed one, or its spelling correction
     suggestions: list[str]  # other queries to try when nothing matched
+
+
+class Standing(NamedTuple):
+    """Where a candidate ranks: by tier, then by how much of its title the query is (titles holding every word of
+    a query of FIT_WORDS or more as typed; 0 otherwise), then by its fused score."""
+
+    tier: int
+    fit: float
+    score: float
 
 
 class InvalidQuery(ValueError):
@@ -258,18 +269,17 @@ class Engine:
             allowed = self.store.papers.matching(list(scores), filters)
             scores = {k: v for k, v in scores.items() if k in allowed}
         ranked = _exact_first(self.store, text, sorted(scores, key=lambda k: scores[k], reverse=True), filters)
-        return [(row_id, scores[row_id][1] if row_id in scores else float("inf")) for row_id in ranked]
+        return [(row_id, scores[row_id].score if row_id in scores else float("inf")) for row_id in ranked]
 
-    def _scores(self, text: str, pool: int, mode: Mode) -> dict[int, tuple[int, float]]:
-        """(tier, score) per candidate: tiers (phrase, all words) first for short queries, then the fused score."""
+    def _scores(self, text: str, pool: int, mode: Mode) -> dict[int, Standing]:
+        """Each candidate's standing: tiers (author, phrase, title, all words) first for short queries."""
         words = terms(text)
         if mode == "vector":
             query = self._query_vector(text)
-            return {n.paper_id: (0, n.score) for n in self.vectors.search(query, limit=pool)}
+            return {n.paper_id: Standing(0, 0.0, n.score) for n in self.vectors.search(query, limit=pool)}
         found = self.lexical.match(words, limit=pool)
         if mode == "lexical":
-            short = len(words) <= self.weights.tier_words
-            return {k: (_tier(k, found) if short else 0, v) for k, v in found.scores.items()}
+            return {k: _standing(k, found, v, len(words), self.weights) for k, v in found.scores.items()}
         query = self._query_vector(text)
         semantic = {n.paper_id: n.score for n in self.vectors.search(query, limit=pool)}
         extra = self.vectors.vectors(list(found.scores.keys() - semantic.keys()))  # lexical-only: one batch
@@ -283,7 +293,7 @@ class Engine:
         unknown = [w for w in words if len(w) >= 4 and not w.isdigit() and not self.lexical.frequency(w)]
         if not unknown or ids.is_arxiv_id(text.strip()):
             return text, []
-        fixes = {w: best for w in unknown if (best := _closest(w, self.lexical.neighbours(w)))}
+        fixes = {w: best for w in unknown if (best := closest(w, self.lexical.neighbours(w)))}
         suggestion = " ".join(fixes[w][0] if w in fixes else w for w in words)
         if len(fixes) == len(unknown) and all(distance == 1 for _, distance in fixes.values()):
             return suggestion, []
@@ -301,12 +311,10 @@ class Engine:
         return [SearchHit(v, n.score) for v, n in zip(views, found, strict=False)]
 
 
-def combine(
-    found: Matches, semantic: dict[int, float], words: Sequence[str], weights: Weights
-) -> dict[int, tuple[int, float]]:
-    """(tier, fused score) per candidate of a query of these words; papers sharing no word with the query
-    and not close in meaning are cut. The fewer the words, and a bag of keywords more than a sentence, the
-    more BM25 counts."""
+def combine(found: Matches, semantic: dict[int, float], words: Sequence[str], weights: Weights) -> dict[int, Standing]:
+    """Each candidate's standing (tier, title fit, fused score) for a query of these words; papers sharing no word
+    with the query and not close in meaning are cut. The fewer the words, and a bag of keywords more than a
+    sentence, the more BM25 counts."""
     short = len(words) <= weights.tier_words
     if len(words) <= weights.short_words:
         alpha = weights.one_word_alpha if len(words) == 1 else weights.short_alpha
@@ -316,7 +324,7 @@ def combine(
         titled = bool(found.title)  # some title holds every word: a title, half remembered
         fused = standardised(found.scores, semantic, weights.bag_alpha if (short and bag) or titled else weights.alpha)
     return {
-        k: (_tier(k, found) if short else 0, v)
+        k: _standing(k, found, v, len(words), weights)
         for k, v in fused.items()
         if k in found.scores or semantic.get(k, 0.0) >= weights.min_cosine
     }
@@ -344,6 +352,13 @@ _SORT_KEYS: dict[str, Callable[[SearchHit], Any]] = {
 }
 
 
+def _standing(row_id: int, found: Matches, score: float, words: int, weights: Weights) -> Standing:
+    if words > weights.tier_words:
+        return Standing(0, 0.0, score)
+    tier = _tier(row_id, found)
+    return Standing(tier, found.typed.get(row_id, 0.0) if tier == 3 and words >= FIT_WORDS else 0.0, score)
+
+
 def _tier(row_id: int, found: Matches) -> int:
     """5: an author's name is the query; 4: the query as a phrase; 3: every query word in the title as typed,
     2: or its stem (a title half remembered); 1: every query word; 0: the rest."""
@@ -356,37 +371,6 @@ def _tier(row_id: int, found: Matches) -> int:
     if row_id in found.title:
         return 2
     return 1 if row_id in found.all_words else 0
-
-
-def edits(a: str, b: str, most: int) -> int:
-    """Edit distance where a swap of neighbours counts one (optimal string alignment); most + 1 once above `most`."""
-    if abs(len(a) - len(b)) > most:
-        return most + 1
-    before: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        current = [i] + [0] * len(b)
-        for j, y in enumerate(b, 1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y))
-            if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
-                current[j] = min(current[j], before[j - 2] + 1)
-        if min(current) > most:
-            return most + 1
-        before, previous = previous, current
-    return previous[-1]
-
-
-def _closest(word: str, known: list[tuple[str, int]]) -> tuple[str, int] | None:
-    """The most frequent known word fewest edits away (1 for short words, 2 from 7 letters), or None; a word
-    not starting with the typed first two letters counts PREFIX_ODDS times rarer (typos come later, mostly)."""
-    most = 2 if len(word) >= 7 else 1
-    scored = [
-        (edits(word, w, most), -(n if w[:2] == word[:2] else n / PREFIX_ODDS), w)
-        for w, n in known
-        if n >= 2 and abs(len(w) - len(word)) <= most
-    ]
-    best = min((s for s in scored if s[0] <= most), default=None)
-    return (best[2], best[0]) if best else None
 
 
 def _exact_first(store: Store, text: str, ranked: list[int], filters: Filters) -> list[int]:
@@ -417,6 +401,7 @@ __all__ = [
     "InvalidQuery",
     "Results",
     "SearchHit",
+    "Standing",
     "Weights",
     "combine",
     "make_filters",

@@ -71,7 +71,8 @@ class Matches:
     phrase: set[int]  # papers containing the query as a phrase in the title or abstract
     title: set[int]  # papers whose title holds every query word (a typo: a title word one edit away)
     author: set[int]  # papers with an author whose name is the query, or whose surname a one-word query is
-    typed: set[int]  # of those, papers whose title holds every query word as typed (unstemmed)
+    typed: dict[int, float]  # of those, papers whose title holds every query word as typed (unstemmed) -> that
+    # query's BM25 on the title alone: the same words for each, so the shorter the title, the more of it the query is
 
 
 T = TypeVar("T")
@@ -181,7 +182,7 @@ class LexicalIndex:
         """Scores of the `limit` best papers for any word, and the papers matching the tiers' conditions
         (`words` lower-cased, as `search.terms` gives them)."""
         if not words or limit <= 0:
-            return Matches({}, set(), set(), set(), set(), set())
+            return Matches({}, set(), set(), set(), set(), {})
         scores = dict(self._top(self._ranking(words), limit))
         every = self._top(self._all(words), limit)
         for row_id, value in every:
@@ -194,8 +195,9 @@ class LexicalIndex:
         elif self._is_name(words[0]):
             author = {r for r, _ in self._top(self.index.parse_query(words[0], ["surname"]), limit)}
         title = {r for r, _ in self._top(self._in_title(words), limit)}
-        typed = {r for r, _ in self._top(self._in_title(words, as_typed=True), limit)} & title if title else set()
-        return Matches(scores, {r for r, _ in every}, phrase, title, author, typed)
+        typed = self._top(self._in_title(words, as_typed=True), limit) if title else []
+        typed_fit = {r: fit for r, fit in typed if r in title}
+        return Matches(scores, {r for r, _ in every}, phrase, title, author, typed_fit)
 
     def _is_name(self, word: str) -> bool:
         """Whether `word` (lower-cased, as search's terms are) is someone's surname and most papers holding it
