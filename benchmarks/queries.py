@@ -55,6 +55,7 @@ from broadsheet.search.embed import MiniLM, embed_pending
 from broadsheet.store import Store
 
 ZONE = ZoneInfo("America/New_York")
+TUNING_TYPO_SEED = 99  # `--extra-typo-titles 99`: the tuning set the title tier was chosen on (stops 22-23)
 
 
 def corpus_papers() -> list[Paper]:
@@ -215,6 +216,19 @@ def with_extra_typo_titles(store: Store, queries: list[Query], seed: int | None)
     return [q for q in queries if q.kind != "typo-titles"] + extra
 
 
+def with_fresh_typo_titles(store: Store, queries: list[Query], seed: int | None) -> list[Query]:
+    """With a seed: the typo-title queries replaced by a second reporting set, drawn with that seed, kept when in
+    the reporting half and holding none of any tuning query's papers (nor of `--extra-typo-titles 99`'s, the set
+    the title tier was chosen on): titles never looked at while tuning."""
+    if seed is None:
+        return queries
+    tuning = [q for q in with_extra_typo_titles(store, queries, TUNING_TYPO_SEED) + queries if q.half == "tune"]
+    seen = frozenset().union(*(q.relevant for q in tuning))
+    fresh = title_queries(stored_papers(store), random.Random(seed), 6000)
+    fresh = [q for q in fresh if q.kind == "typo-titles" and q.half == "report" and not q.relevant & seen]
+    return [q for q in queries if q.kind != "typo-titles"] + fresh
+
+
 def demo_store(data: Path) -> Store:
     """The bundled demo corpus (its vectors ship with it): a small corpus whose every paper is embedded."""
     store = open_store(data / "demo")
@@ -233,6 +247,7 @@ def run(args: argparse.Namespace) -> None:
     only_claims = args.types == ["claims"]
     queries = claim_queries() if only_claims else corpus_queries(arxiv, sizes) + claim_queries()
     queries = with_extra_typo_titles(arxiv, queries, args.extra_typo_titles)
+    queries = with_fresh_typo_titles(arxiv, queries, args.fresh_typo_titles)
     queries = [q for q in queries if not args.types or q.kind in args.types]
     if args.claim_docs:  # judged documents outside the subset are dropped, and claims left with none
         kept = {v.paper.arxiv_id for v in scifact.papers.views(list(range(1, args.claim_docs + 1)))}
@@ -362,6 +377,10 @@ def main() -> None:
     parser.add_argument(
         "--extra-typo-titles", type=int, default=None, metavar="SEED",
         help="typo-titles: a larger tuning-only set drawn with this seed (none of the reporting half's papers)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--fresh-typo-titles", type=int, default=None, metavar="SEED",
+        help="typo-titles: a second reporting set drawn with this seed (none of any tuning query's papers)",
     )  # fmt: skip
     parser.add_argument("--modes", nargs="*", default=["lexical", "vector", "hybrid", "arxiv-sanity"])
     args = parser.parse_args()
