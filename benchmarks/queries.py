@@ -218,12 +218,13 @@ def with_extra_typo_titles(store: Store, queries: list[Query], seed: int | None)
 
 def with_fresh_typo_titles(store: Store, queries: list[Query], seed: int | None) -> list[Query]:
     """With a seed: the typo-title queries replaced by a second reporting set, drawn with that seed, kept when in
-    the reporting half and holding none of any tuning query's papers (nor of `--extra-typo-titles 99`'s, the set
-    the title tier was chosen on): titles never looked at while tuning."""
+    the reporting half and holding none of the papers of any tuning query (`--extra-typo-titles 99`'s, the set the
+    title tier was chosen on, included) nor of any typo-title query of the first draw (their misses were read)."""
     if seed is None:
         return queries
-    tuning = [q for q in with_extra_typo_titles(store, queries, TUNING_TYPO_SEED) + queries if q.half == "tune"]
-    seen = frozenset().union(*(q.relevant for q in tuning))
+    extra = [q for q in with_extra_typo_titles(store, queries, TUNING_TYPO_SEED) if q.kind == "typo-titles"]
+    read = [q for q in queries if q.half == "tune" or q.kind == "typo-titles"] + extra
+    seen = frozenset().union(*(q.relevant for q in read))
     fresh = title_queries(stored_papers(store), random.Random(seed), 6000)
     fresh = [q for q in fresh if q.kind == "typo-titles" and q.half == "report" and not q.relevant & seen]
     return [q for q in queries if q.kind != "typo-titles"] + fresh
@@ -374,13 +375,14 @@ def main() -> None:
     parser.add_argument("--sanity", type=int, default=100, help="queries per type and half for arxiv-sanity (slow)")
     parser.add_argument("--cap", type=int, default=0, help="at most N queries per type and half (default: all)")
     parser.add_argument("--types", nargs="*", default=[])
-    parser.add_argument(
+    typos = parser.add_mutually_exclusive_group()
+    typos.add_argument(
         "--extra-typo-titles", type=int, default=None, metavar="SEED",
         help="typo-titles: a larger tuning-only set drawn with this seed (none of the reporting half's papers)",
     )  # fmt: skip
-    parser.add_argument(
+    typos.add_argument(
         "--fresh-typo-titles", type=int, default=None, metavar="SEED",
-        help="typo-titles: a second reporting set drawn with this seed (none of any tuning query's papers)",
+        help="run: typo-titles replaced by a second reporting set drawn with this seed (papers no tuning query holds)",
     )  # fmt: skip
     parser.add_argument("--modes", nargs="*", default=["lexical", "vector", "hybrid", "arxiv-sanity"])
     args = parser.parse_args()

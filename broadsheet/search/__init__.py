@@ -8,8 +8,8 @@
 Ranking, for what people type (benchmarks/queries.py measures each kind):
 - a query of up to TIER_WORDS words ranks in tiers: papers with an author of exactly that name (or,
   for one word found mostly in authors' names and someone's surname, of that surname), then papers with
-  the query as a phrase, then papers with every word in the title as typed (for three words or more,
-  the titles the query is most of first: a title half remembered), then by its stem, then with every
+  the query as a phrase, then papers with every word in the title as typed (for FIT_WORDS words or
+  more, the titles the query is most of first: a title half remembered), then by its stem, then with every
   word anywhere, then the rest; within a tier by the fused score (one- and two-word
   queries lean on BM25: their vectors say little; so do bags of keywords without function words
   and queries whose every word is in some paper's title, BAG_ALPHA);
@@ -352,11 +352,13 @@ _SORT_KEYS: dict[str, Callable[[SearchHit], Any]] = {
 }
 
 
-def _standing(row_id: int, found: Matches, score: float, words: int, weights: Weights) -> Standing:
-    if words > weights.tier_words:
+def _standing(row_id: int, found: Matches, score: float, n_words: int, weights: Weights) -> Standing:
+    """A candidate's standing for a query of `n_words` words: no tier for a long one (a sentence, a claim)."""
+    if n_words > weights.tier_words:
         return Standing(0, 0.0, score)
     tier = _tier(row_id, found)
-    return Standing(tier, found.typed.get(row_id, 0.0) if tier == 3 and words >= FIT_WORDS else 0.0, score)
+    fit = found.typed.get(row_id, 0.0) if tier == 3 and n_words >= FIT_WORDS else 0.0
+    return Standing(tier, fit, score)
 
 
 def _tier(row_id: int, found: Matches) -> int:

@@ -14,7 +14,8 @@ value per author, so "Peiwen Zhang" is a phrase inside one name and "Zhang" alon
 titles remembered as written and typo-tolerant (fuzzy) matches; `vocabulary` (every word as written) for
 spelling suggestions. `match()` returns, besides BM25 scores, which papers hold every query word (in their
 title, as typed or stemmed, or anywhere), the query as a phrase, or an author of that name (a full name, or a
-surname typed alone): search ranks those first.
+surname typed alone): search ranks those first; for titles holding the words as typed, also that query's
+score on the title alone (how much of the title the query is).
 """
 
 from __future__ import annotations
@@ -71,8 +72,9 @@ class Matches:
     phrase: set[int]  # papers containing the query as a phrase in the title or abstract
     title: set[int]  # papers whose title holds every query word (a typo: a title word one edit away)
     author: set[int]  # papers with an author whose name is the query, or whose surname a one-word query is
-    typed: dict[int, float]  # of those, papers whose title holds every query word as typed (unstemmed) -> that
-    # query's BM25 on the title alone: the same words for each, so the shorter the title, the more of it the query is
+    typed: dict[int, float]  # of `title`, papers whose title holds every query word as typed (unstemmed) -> that
+    # query's BM25 on the title alone: the same words for each, so (but for a word repeated in a title) the shorter
+    # the title, the more of it the query is, the higher
 
 
 T = TypeVar("T")
@@ -195,9 +197,9 @@ class LexicalIndex:
         elif self._is_name(words[0]):
             author = {r for r, _ in self._top(self.index.parse_query(words[0], ["surname"]), limit)}
         title = {r for r, _ in self._top(self._in_title(words), limit)}
-        typed = self._top(self._in_title(words, as_typed=True), limit) if title else []
-        typed_fit = {r: fit for r, fit in typed if r in title}
-        return Matches(scores, {r for r, _ in every}, phrase, title, author, typed_fit)
+        typed_hits = self._top(self._in_title(words, as_typed=True), limit) if title else []
+        typed = {r: fit for r, fit in typed_hits if r in title}
+        return Matches(scores, {r for r, _ in every}, phrase, title, author, typed)
 
     def _is_name(self, word: str) -> bool:
         """Whether `word` (lower-cased, as search's terms are) is someone's surname and most papers holding it
