@@ -1,6 +1,6 @@
 """Spelling's pure core: edit distance (a swap counts one) and the most likely meant word."""
 
-from broadsheet.search.spelling import PREFIX_ODDS, closest, edits
+from broadsheet.search.spelling import KNOWN_ODDS, PREFIX_ODDS, closest, edits, likely_meant
 
 
 def test_edits_counts_a_swap_of_neighbours_as_one_and_stops_above_the_most() -> None:
@@ -20,3 +20,11 @@ def test_closest_prefers_the_typed_first_two_letters_unless_far_more_common() ->
     assert closest("modl", [("module", 900), ("model", 90)]) == ("model", 1)  # short words: one edit at most
     assert closest("reinforcment", [("reinforcement", 9), ("reinforce", 900)]) == ("reinforcement", 1)
     assert closest("tranformerz", [("transformer", 40000)]) == ("transformer", 2)  # from 7 letters: two
+
+
+def test_a_word_some_papers_hold_is_taken_for_a_typo_only_of_a_far_more_common_word_one_edit_away() -> None:
+    assert likely_meant("languge", 2, [("language", 35507), ("languge", 2), ("languages", 9000)]) == "language"
+    assert likely_meant("talks", 400, [("tasks", 30000), ("talks", 400)]) is None  # 75 times: not enough
+    assert likely_meant("booting", 1, [("boosting", KNOWN_ODDS - 1)]) is None
+    assert likely_meant("leanring", 1, [("learning", 23189), ("leaning", 90)]) == "learning"
+    assert likely_meant("vison", 6, [("visions", 9000)]) is None  # two edits away

@@ -17,7 +17,9 @@ Ranking, for what people type (benchmarks/queries.py measures each kind):
   scores as z-scores, not min-max scaled (SciFact tuning half: 0.717 nDCG@10 against 0.711);
 - an unknown word one edit from an indexed word is corrected (the page says so); further away,
   it is only suggested; a correction that changes the first two letters must be
-  spelling.PREFIX_ODDS times more common than one that keeps them;
+  spelling.PREFIX_ODDS times more common than one that keeps them; a word that some papers hold but
+  that is one edit from a word spelling.KNOWN_ODDS times more common (someone else's typo) is
+  corrected only when no paper holds every word as typed and some paper does once corrected;
 - a paper sharing no word with the query must be at least MIN_COSINE close in meaning, so
   nonsense gets no results instead of fifty weak ones.
 
@@ -50,7 +52,7 @@ from broadsheet.models import Filters, SearchHit
 from broadsheet.periods import InvalidPeriod, parse_date
 from broadsheet.search.embed import Embedder
 from broadsheet.search.lexical import LexicalIndex, Matches
-from broadsheet.search.spelling import closest
+from broadsheet.search.spelling import KNOWN_ODDS, closest, likely_meant
 from broadsheet.search.vectors import Vector, Vectors, open_vectors
 from broadsheet.store import Store
 from broadsheet.words import FUNCTION_WORDS
@@ -63,6 +65,7 @@ ONE_WORD_ALPHA = 0.95  # ... and of one word (a surname, a term), where a vector
 SHORT_WORDS = 2
 BAG_ALPHA = 0.6  # z-score weight of BM25 for 3..TIER_WORDS words without function words, or all in one title
 TIER_WORDS = 16  # queries of at most this many words rank author, phrase, title, all-words matches first; tuned
+KNOWN_TRIED = 2  # this many of a query's rarest known words at most are tried as typos (each a vocabulary scan)
 FIT_WORDS = 3  # from this many words, titles holding every word as typed rank by how much of the title they are
 MIN_COSINE = 0.4  # a paper sharing no query word is a result only this close in meaning (nonsense -> none)
 CANDIDATES = 100  # from each engine before fusion
@@ -156,6 +159,9 @@ class Lexical(Protocol):
     def match(self, words: list[str], *, limit: int) -> Matches: ...
     def frequency(self, word: str) -> int: ...
     def neighbours(self, word: str) -> list[tuple[str, int]]: ...
+    def holds_all(self, words: list[str]) -> bool: ...
+    def named(self, word: str) -> bool: ...
+    def size(self) -> int: ...
 
 
 @dataclass
@@ -287,17 +293,36 @@ class Engine:
         return combine(found, semantic, words, self.weights)
 
     def _spelling(self, text: str) -> tuple[str, list[str]]:
-        """The query to search (typos of unknown words corrected when each is one edit from a known word)
-        and the spelling suggestions (up to two edits away) when some word is unknown."""
+        """The query to search (typos of unknown words corrected when each is one edit from a known word; of known
+        ones, as `_known_typos` says) and the spelling suggestions (up to two edits away) when some word is unknown."""
         words = terms(text)
         unknown = [w for w in words if len(w) >= 4 and not w.isdigit() and not self.lexical.frequency(w)]
-        if not unknown or ids.is_arxiv_id(text.strip()):
+        if ids.is_arxiv_id(text.strip()):
             return text, []
+        if not unknown:
+            return self._known_typos(text, words), []
         fixes = {w: best for w in unknown if (best := closest(w, self.lexical.neighbours(w)))}
         suggestion = " ".join(fixes[w][0] if w in fixes else w for w in words)
         if len(fixes) == len(unknown) and all(distance == 1 for _, distance in fixes.values()):
             return suggestion, []
         return text, [suggestion] if fixes else []
+
+    def _known_typos(self, text: str, words: list[str]) -> str:
+        """A word some papers hold may still be a typo ("languge" is in an arXiv title, so it is no unknown word).
+        When no paper holds every word as typed (nor a title, a typo allowed), each of the KNOWN_TRIED rarest words in
+        no author's name that has a word one edit away KNOWN_ODDS times more common is taken for that word, if then
+        some paper holds every word."""
+        if self.lexical.holds_all(words):
+            return text
+        most = self.lexical.size() // KNOWN_ODDS
+        counts = {w: self.lexical.frequency(w) for w in words if len(w) >= 4 and w.isalpha()}
+        rare = sorted((n, w) for w, n in counts.items() if n <= most and not self.lexical.named(w))
+        fixes: dict[str, str] = {}
+        for count, word in rare[:KNOWN_TRIED]:  # the rarest: a typo is mostly the rarest word, and each costs a scan
+            if meant := likely_meant(word, count, self.lexical.neighbours(word)):
+                fixes[word] = meant
+        fixed = [fixes.get(w, w) for w in words]
+        return " ".join(fixed) if fixes and self.lexical.holds_all(fixed) else text
 
     def similar(self, arxiv_id: str, *, limit: int = 5) -> list[SearchHit]:
         """Nearest papers by vector, the paper itself excluded."""

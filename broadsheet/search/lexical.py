@@ -210,6 +210,19 @@ class LexicalIndex:
         named = searcher.doc_freq("authors", word)
         return searcher.doc_freq("surname", word) > 0 and named >= SURNAME_SHARE * searcher.doc_freq("vocabulary", word)
 
+    def holds_all(self, words: list[str]) -> bool:
+        """Whether some paper holds every one of the words (in any field), or some title does, a typo allowed."""
+        searcher = self.index.searcher()
+        return any(searcher.search(query, 1, count=False).hits for query in (self._all(words), self._in_title(words)))
+
+    def named(self, word: str) -> bool:
+        """Whether some author's name holds the (lower-cased) word."""
+        return bool(self.index.searcher().doc_freq("authors", word))
+
+    def size(self) -> int:
+        """Papers indexed."""
+        return int(self.index.searcher().num_docs)
+
     def frequency(self, word: str) -> int:
         """In how many papers the (unstemmed, lower-cased) word occurs."""
         return int(self.index.searcher().doc_freq("vocabulary", word.lower()))

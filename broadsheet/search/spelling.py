@@ -7,6 +7,7 @@ closest("lnaguage", [("language", 35507), ("lnag", 3)])    # -> ("language", 1)
 from __future__ import annotations
 
 PREFIX_ODDS = 100  # a correction that changes the first two letters must be this many times more common
+KNOWN_ODDS = 100  # a word some papers hold is a typo only of a word one edit away this many times more common
 
 
 def edits(a: str, b: str, most: int) -> int:
@@ -38,3 +39,11 @@ def closest(word: str, known: list[tuple[str, int]]) -> tuple[str, int] | None:
     ]
     best = min((s for s in scored if s[0] <= most), default=None)
     return (best[2], best[0]) if best else None
+
+
+def likely_meant(word: str, count: int, known: list[tuple[str, int]]) -> str | None:
+    """For a word that `count` papers hold (someone else's typo, perhaps: "languge" is in an arXiv title), the most
+    common known word one edit away if it is at least KNOWN_ODDS times more common, else None."""
+    near = [(n, w) for w, n in known if w != word and edits(word, w, 1) == 1]
+    best = max(near, default=None)
+    return best[1] if best and best[0] >= KNOWN_ODDS * count else None
