@@ -19,7 +19,8 @@ Ranking, for what people type (benchmarks/queries.py measures each kind):
   it is only suggested; a correction that changes the first two letters must be
   spelling.PREFIX_ODDS times more common than one that keeps them; a word that some papers hold but
   that is one edit from a word spelling.KNOWN_ODDS times more common (someone else's typo) is
-  corrected only when no paper holds every word as typed and some paper does once corrected;
+  corrected only when no paper holds every word as typed (nor a title, a typo allowed) and some
+  paper does once corrected;
 - a paper sharing no word with the query must be at least MIN_COSINE close in meaning, so
   nonsense gets no results instead of fifty weak ones.
 
