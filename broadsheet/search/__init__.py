@@ -297,27 +297,27 @@ class Engine:
         """The query to search (typos of unknown words corrected when each is one edit from a known word; of known
         ones, as `_known_typos` says) and the spelling suggestions (up to two edits away) when some word is unknown."""
         words = terms(text)
-        unknown = [w for w in words if len(w) >= 4 and not w.isdigit() and not self.lexical.frequency(w)]
         if ids.is_arxiv_id(text.strip()):
             return text, []
+        counts = {w: self.lexical.frequency(w) for w in words if len(w) >= 4 and not w.isdigit()}
+        unknown = [w for w, n in counts.items() if not n]
         if not unknown:
-            return self._known_typos(text, words), []
+            return self._known_typos(text, words, counts), []
         fixes = {w: best for w in unknown if (best := closest(w, self.lexical.neighbours(w)))}
         suggestion = " ".join(fixes[w][0] if w in fixes else w for w in words)
         if len(fixes) == len(unknown) and all(distance == 1 for _, distance in fixes.values()):
             return suggestion, []
         return text, [suggestion] if fixes else []
 
-    def _known_typos(self, text: str, words: list[str]) -> str:
+    def _known_typos(self, text: str, words: list[str], counts: dict[str, int]) -> str:
         """A word some papers hold may still be a typo ("languge" is in an arXiv title, so it is no unknown word).
         When no paper holds every word as typed (nor a title, a typo allowed), each of the KNOWN_TRIED rarest words in
         no author's name that has a word one edit away KNOWN_ODDS times more common is taken for that word, if then
-        some paper holds every word."""
+        some paper holds every word. `counts`: papers holding each word of 4+ letters."""
         if self.lexical.holds_all(words):
             return text
         most = self.lexical.size() // KNOWN_ODDS
-        counts = {w: self.lexical.frequency(w) for w in words if len(w) >= 4 and w.isalpha()}
-        rare = sorted((n, w) for w, n in counts.items() if n <= most and not self.lexical.named(w))
+        rare = sorted((n, w) for w, n in counts.items() if w.isalpha() and n <= most and not self.lexical.named(w))
         fixes: dict[str, str] = {}
         for count, word in rare[:KNOWN_TRIED]:  # the rarest: a typo is mostly the rarest word, and each costs a scan
             if meant := likely_meant(word, count, self.lexical.neighbours(word)):
